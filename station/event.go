@@ -8,10 +8,10 @@ type Step string
 
 // Pipeline steps.
 const (
-	StepWaiting   Step = "waiting"   // slot idle, no board or board not yet answering
-	StepConnect   Step = "connect"   // reset into the ROM loader and SYNC
-	StepIdentify  Step = "identify"  // chip, revision, MAC, flash id/size, security info
-	StepReserve   Step = "reserve"   // SN reserved (or the MAC's existing SN found)
+	StepWaiting   Step = "waiting"  // slot idle, no board or board not yet answering
+	StepConnect   Step = "connect"  // reset into the ROM loader and SYNC
+	StepIdentify  Step = "identify" // chip, revision, MAC, flash id/size, security info
+	StepReserve   Step = "reserve"  // SN reserved (or the MAC's existing SN found)
 	StepPersonal  Step = "personalize"
 	StepFlash     Step = "flash"     // bundle + factory data written
 	StepVerify    Step = "verify"    // MD5 of every region
