@@ -86,8 +86,12 @@ type StatusError struct {
 	Code ErrorCode
 }
 
-// Error prints the code as esptool does (0x01XX for a ROM error) and its meaning.
+// Error prints the two status bytes as esptool does (0x01XX for a ROM
+// error, 0xXX00 for a stub error) and the code's meaning.
 func (e *StatusError) Error() string {
+	if e.Code >= StubErrDataLength {
+		return fmt.Sprintf("%s failed: status 0x%02X00: %s", e.Op, byte(e.Code), e.Code)
+	}
 	return fmt.Sprintf("%s failed: status 0x01%02X: %s", e.Op, byte(e.Code), e.Code)
 }
 

@@ -226,7 +226,7 @@ func ParseChangeBaud(data []byte) (newBaud, oldBaud uint32, err error) {
 	return w[0], w[1], nil
 }
 
-// RegionData encodes the (address, size, 0, 0) payload of SPI_FLASH_MD5.
+// MD5Data encodes the (address, size, 0, 0) payload of SPI_FLASH_MD5.
 func MD5Data(addr, size uint32) []byte { return words(addr, size, 0, 0) }
 
 // ParseRegion decodes the leading (address, size) words of SPI_FLASH_MD5,

@@ -12,6 +12,9 @@ const (
 type Status struct {
 	Failed bool // first trailer byte non-zero
 	Code   ErrorCode
+	// Stub is set when the trailer had a flasher stub's failure form
+	// (code, 0) rather than the ROM's (1, code).
+	Stub bool
 }
 
 // SplitStatus separates a response's data into command-specific bytes and
@@ -23,7 +26,14 @@ func SplitStatus(data []byte, want int) (payload []byte, st Status, err error) {
 	if len(data) < want+2 {
 		return nil, Status{}, fmt.Errorf("rom: response has %d data bytes, want %d plus a 2-byte status", len(data), want)
 	}
-	return data[:want], Status{Failed: data[want] != 0, Code: ErrorCode(data[want+1])}, nil
+	first, second := data[want], data[want+1]
+	st = Status{Failed: first != 0, Code: ErrorCode(second)}
+	if first > 1 {
+		// A flasher stub reports failure as (code, 0): the code is the
+		// first byte. The ROM always sends 1 there.
+		st.Code, st.Stub = ErrorCode(first), true
+	}
+	return data[:want], st, nil
 }
 
 // AppendStatus appends a trailer of n bytes (StatusLenROM or StatusLenStub)
