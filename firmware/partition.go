@@ -119,8 +119,8 @@ func ParsePartitionTableWith(data []byte, opt ParseOptions) (PartitionTable, err
 		}
 		if off >= len(data) {
 			return PartitionTable{}, fmt.Errorf("%w: the data ends at byte %d after %d entries without a row of 32 0xFF bytes; "+
-				"ESP-IDF's gen_esp32part refuses such a table (old 2016-era files stop right after the last entry, with no MD5 row and no end marker; "+
-				"read it leniently, as erased flash would follow on a board, and rewrite it with 'station partitions')",
+				"ESP-IDF's gen_esp32part refuses such a table. Old 2016-era files stop right after the last entry with no MD5 row and no end marker; "+
+				"a board reads erased flash (0xFF) after them, so to read one anyway use the lenient option (station partitions -lenient) and write it back with --to-bin",
 				ErrNoEndMarker, len(data), len(t.Partitions))
 		}
 		row := data[off:min(off+partitionEntrySize, len(data))]
