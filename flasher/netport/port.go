@@ -1,0 +1,191 @@
+package netport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fleetline/flasher/portio"
+)
+
+// Scheme is the URL scheme of a raw TCP port, as esptool spells it.
+const Scheme = "socket"
+
+// DefaultReadTimeout is a new port's read timeout, as for portio.Pipe.
+const DefaultReadTimeout = time.Second
+
+// Port is a raw TCP connection used as a serial port. It implements
+// portio.Port, portio.LineSetter and portio.Named.
+type Port struct {
+	conn    net.Conn
+	name    string
+	in      *inbox
+	timeout atomic.Int64 // a time.Duration
+	wmu     sync.Mutex
+	once    sync.Once
+	closing atomic.Bool
+	closed  chan struct{}
+	done    chan struct{} // the reader goroutine has ended
+}
+
+var (
+	_ portio.Port       = (*Port)(nil)
+	_ portio.LineSetter = (*Port)(nil)
+	_ portio.Named      = (*Port)(nil)
+)
+
+// ParseAddr returns the host:port of "socket://host:port" or "host:port".
+func ParseAddr(s string) (string, error) {
+	addr := strings.TrimPrefix(s, Scheme+"://")
+	if strings.Contains(addr, "://") {
+		return "", fmt.Errorf("socket port %q: want socket://host:port", s)
+	}
+	addr = strings.TrimSuffix(addr, "/")
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return "", fmt.Errorf("socket port %q: want socket://host:port: %w", s, err)
+	}
+	return addr, nil
+}
+
+// Dial connects to addr ("socket://host:port" or "host:port").
+func Dial(ctx context.Context, addr string) (*Port, error) {
+	a, err := ParseAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	name := Scheme + "://" + a
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: connect: %w (is the emulator or board server listening?)", name, err)
+	}
+	return New(conn, name), nil
+}
+
+// New makes a Port of an established connection; name is what Name
+// reports. The Port owns conn from then on.
+func New(conn net.Conn, name string) *Port {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetNoDelay(true) // ROM commands are small: send them now
+	}
+	p := &Port{conn: conn, name: name, in: newInbox(), closed: make(chan struct{}), done: make(chan struct{})}
+	p.timeout.Store(int64(DefaultReadTimeout))
+	go p.readLoop()
+	return p
+}
+
+func (p *Port) readLoop() {
+	defer close(p.done)
+	buf := make([]byte, 4096)
+	for {
+		n, err := p.conn.Read(buf)
+		if n > 0 {
+			p.in.push(buf[:n])
+		}
+		if err != nil {
+			p.in.fail(p.lost("receive", err))
+			return
+		}
+	}
+}
+
+func (p *Port) lost(op string, err error) error {
+	if p.closing.Load() {
+		return portio.ErrClosed
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: peer closed the connection: %w", p.name, portio.ErrClosed)
+	}
+	return fmt.Errorf("%s: %s: %v: %w", p.name, op, err, portio.ErrClosed)
+}
+
+// Read implements portio.Port.
+func (p *Port) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	return p.in.read(b, time.Duration(p.timeout.Load()), p.closed)
+}
+
+// Write implements portio.Port.
+func (p *Port) Write(b []byte) (int, error) {
+	if p.closing.Load() {
+		return 0, portio.ErrClosed
+	}
+	p.wmu.Lock()
+	n, err := p.conn.Write(b)
+	p.wmu.Unlock()
+	if err != nil {
+		return n, p.lost("send", err)
+	}
+	return n, nil
+}
+
+func (p *Port) check() error {
+	if p.closing.Load() {
+		return portio.ErrClosed
+	}
+	select {
+	case <-p.done:
+		p.in.mu.Lock()
+		defer p.in.mu.Unlock()
+		return p.in.err
+	default:
+		return nil
+	}
+}
+
+// SetDTR implements portio.Port; a socket has no DTR line, so it does
+// nothing (see ControlLines).
+func (p *Port) SetDTR(bool) error { return p.check() }
+
+// SetRTS implements portio.Port; it does nothing.
+func (p *Port) SetRTS(bool) error { return p.check() }
+
+// SetLines implements portio.LineSetter; it does nothing.
+func (p *Port) SetLines(bool, bool) error { return p.check() }
+
+// SetBaud implements portio.Port; a socket has no line rate, so it does
+// nothing.
+func (p *Port) SetBaud(int) error { return p.check() }
+
+// SetReadTimeout implements portio.Port. Zero makes Read return at once
+// when nothing is buffered; a negative duration waits without limit.
+func (p *Port) SetReadTimeout(d time.Duration) error {
+	p.timeout.Store(int64(d))
+	return nil
+}
+
+// Flush implements portio.Port: it drops what has been received and not
+// read.
+func (p *Port) Flush() error {
+	if p.closing.Load() {
+		return portio.ErrClosed
+	}
+	p.in.drop()
+	return p.check()
+}
+
+// Close implements portio.Port.
+func (p *Port) Close() error {
+	p.once.Do(func() {
+		p.closing.Store(true)
+		close(p.closed)
+		p.conn.Close()
+	})
+	<-p.done
+	return nil
+}
+
+// Name implements portio.Named: the socket:// URL.
+func (p *Port) Name() string { return p.name }
+
+// ControlLines reports false: DTR, RTS and baud changes do not reach the
+// device, so it cannot be reset from here.
+func (p *Port) ControlLines() bool { return false }

@@ -1,0 +1,429 @@
+package rfc2217
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fleetline/flasher/portio"
+)
+
+// DefaultReplyTimeout is how long a client waits for the telnet negotiation
+// and for each answer to a COM-PORT command: pyserial's default.
+const DefaultReplyTimeout = 3 * time.Second
+
+// DefaultReadTimeout is a new port's read timeout, as for portio.Pipe.
+const DefaultReadTimeout = time.Second
+
+// ErrNoReply means the server did not answer a COM-PORT command in time.
+var ErrNoReply = errors.New("no answer from the RFC 2217 server")
+
+// ErrNotRFC2217 means the peer refused COM-PORT-OPTION or never negotiated
+// it: it is a plain telnet or raw TCP server.
+var ErrNotRFC2217 = errors.New("server does not speak RFC 2217")
+
+// ErrRejected means the server answered a COM-PORT command with another
+// value than the one asked for (a baud rate it cannot do, a line it cannot
+// drive).
+var ErrRejected = errors.New("RFC 2217 server rejected the setting")
+
+// Dialer holds the options for connecting to an RFC 2217 server. The zero
+// value is ready to use.
+type Dialer struct {
+	// ReplyTimeout bounds the telnet negotiation and every wait for an
+	// answer to a COM-PORT command; zero means DefaultReplyTimeout.
+	ReplyTimeout time.Duration
+	// IgnoreSetControl sends DTR/RTS changes without waiting for the
+	// server's answer (pyserial's ign_set_control).
+	IgnoreSetControl bool
+}
+
+func (d Dialer) replyTimeout() time.Duration {
+	if d.ReplyTimeout > 0 {
+		return d.ReplyTimeout
+	}
+	return DefaultReplyTimeout
+}
+
+// Dial connects to an RFC 2217 server at addr ("host:port" or an
+// rfc2217:// URL, see ParseURL) and sets the line to baud, 8N1, no flow
+// control. DTR and RTS are left as the server holds them (released, for our
+// own server): touching them here would make esp_rfc2217_server run its
+// reset sequence.
+func Dial(ctx context.Context, addr string, baud int) (*Client, error) {
+	return Dialer{}.Dial(ctx, addr, baud)
+}
+
+// Dial is like the package-level Dial with the dialer's options; options in
+// an rfc2217:// URL's query are added to them.
+func (d Dialer) Dial(ctx context.Context, addr string, baud int) (*Client, error) {
+	if strings.Contains(addr, "://") {
+		a, opts, err := ParseURL(addr)
+		if err != nil {
+			return nil, err
+		}
+		addr = a
+		if d.ReplyTimeout == 0 {
+			d.ReplyTimeout = opts.ReplyTimeout
+		}
+		d.IgnoreSetControl = d.IgnoreSetControl || opts.IgnoreSetControl
+	}
+	name := Scheme + "://" + addr
+	if baud <= 0 {
+		return nil, fmt.Errorf("%s: baud %d: must be positive", name, baud)
+	}
+	var nd net.Dialer
+	conn, err := nd.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: connect: %w (is the server running, e.g. `station serve-port`?)", name, err)
+	}
+	c := newClient(conn, name, d)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	err = c.start(baud)
+	stop()
+	if err != nil {
+		c.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: %w", name, ctx.Err())
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// Client is a serial port on an RFC 2217 server. It implements portio.Port
+// and portio.Named. A goroutine per client reads the socket, so telnet
+// answers are handled even while nobody reads data; it blocks in the
+// socket read when idle.
+type Client struct {
+	conn    net.Conn
+	name    string
+	d       Dialer
+	in      *inbox
+	timeout atomic.Int64 // read timeout, a time.Duration
+
+	wmu sync.Mutex // one socket write at a time
+
+	ctl     sync.Mutex    // one COM-PORT command in flight; guards noAck
+	noAck   [256]bool     // commands this server was seen not to answer
+	replies chan []byte   // server answers: code, value...
+	purging atomic.Bool   // a PURGE-DATA answer is expected
+	negMu   sync.Mutex    // guards neg
+	neg     negotiator    // telnet option state
+	settled chan struct{} // closed when COM-PORT-OPTION is answered
+	once    sync.Once     // closes settled
+	dec     decoder       // reader goroutine only
+	closed  chan struct{} // closed by Close
+	done    chan struct{} // closed when the reader goroutine ends
+	closeMu sync.Once     // runs Close once
+	closing atomic.Bool   // Close was called
+}
+
+var (
+	_ portio.Port  = (*Client)(nil)
+	_ portio.Named = (*Client)(nil)
+)
+
+func newClient(conn net.Conn, name string, d Dialer) *Client {
+	c := &Client{
+		conn:    conn,
+		name:    name,
+		d:       d,
+		in:      newInbox(0),
+		replies: make(chan []byte, 16),
+		settled: make(chan struct{}),
+		closed:  make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	c.timeout.Store(int64(DefaultReadTimeout))
+	c.neg.canLocal = oneOf(optBinary, optSGA, optComPort)
+	c.neg.canRemote = oneOf(optBinary, optSGA, optComPort)
+	return c
+}
+
+// start negotiates the telnet options and the line settings.
+func (c *Client) start(baud int) error {
+	var out []byte
+	c.negMu.Lock()
+	for _, opt := range []byte{optBinary, optSGA} {
+		out = c.neg.request(out, cmdWILL, opt)
+		out = c.neg.request(out, cmdDO, opt)
+	}
+	out = c.neg.request(out, cmdWILL, optComPort)
+	c.negMu.Unlock()
+	go c.readLoop()
+	if err := c.writeRaw(out); err != nil {
+		return fmt.Errorf("%s: telnet negotiation: %w", c.name, err)
+	}
+	timer := time.NewTimer(c.d.replyTimeout())
+	defer timer.Stop()
+	select {
+	case <-c.settled:
+	case <-timer.C:
+		return fmt.Errorf("%s: telnet negotiation: no answer to WILL COM-PORT-OPTION within %v: %w (for a raw TCP port use socket://)",
+			c.name, c.d.replyTimeout(), ErrNotRFC2217)
+	case <-c.done:
+		return fmt.Errorf("%s: telnet negotiation: %w (another client may be connected)", c.name, c.failure())
+	}
+	c.negMu.Lock()
+	ok := c.neg.enabled(true, optComPort)
+	c.negMu.Unlock()
+	if !ok {
+		return fmt.Errorf("%s: server answered DONT COM-PORT-OPTION: %w (for a raw TCP port use socket://)", c.name, ErrNotRFC2217)
+	}
+	if err := c.SetBaud(baud); err != nil {
+		return err
+	}
+	for _, s := range []struct{ code, value byte }{
+		{cpSetDataSize, dataSize8}, {cpSetParity, parityNone}, {cpSetStopSize, stopSizeOne},
+	} {
+		if _, err := c.command(s.code, []byte{s.value}, true, false); err != nil {
+			return err
+		}
+	}
+	_, err := c.command(cpSetControl, []byte{ctlNoFlow}, true, true)
+	return err
+}
+
+// readLoop decodes the socket until it fails or the client is closed.
+func (c *Client) readLoop() {
+	defer close(c.done)
+	buf := make([]byte, 4096)
+	h := clientHandler{c}
+	for {
+		n, err := c.conn.Read(buf)
+		if n > 0 {
+			c.dec.decode(buf[:n], h)
+		}
+		if err != nil {
+			c.in.fail(c.lost(err))
+			return
+		}
+	}
+}
+
+// lost turns a socket error into the error every later call returns.
+func (c *Client) lost(err error) error {
+	if c.closing.Load() {
+		return portio.ErrClosed
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: server closed the connection: %w", c.name, portio.ErrClosed)
+	}
+	return fmt.Errorf("%s: connection lost: %v: %w", c.name, err, portio.ErrClosed)
+}
+
+// failure is the reader's final error, once it has stopped.
+func (c *Client) failure() error {
+	c.in.mu.Lock()
+	defer c.in.mu.Unlock()
+	if c.in.err == nil {
+		return fmt.Errorf("%s: %w", c.name, portio.ErrClosed)
+	}
+	return c.in.err
+}
+
+type clientHandler struct{ c *Client }
+
+func (h clientHandler) data(p []byte) { h.c.in.push(p) }
+
+func (h clientHandler) negotiate(verb, opt byte) {
+	c := h.c
+	c.negMu.Lock()
+	out := c.neg.receive(nil, verb, opt)
+	settled := !c.neg.pending(true, optComPort)
+	c.negMu.Unlock()
+	if settled {
+		c.once.Do(func() { close(c.settled) })
+	}
+	if len(out) > 0 {
+		_ = c.writeRaw(out) // a failed write shows up as a read error
+	}
+}
+
+func (h clientHandler) subneg(p []byte) {
+	if p[0] != optComPort || len(p) < 2 {
+		return
+	}
+	code := p[1]
+	if code < cpMinServerReply || code > serverOffset+cpMaxClientCode {
+		return
+	}
+	switch code - serverOffset {
+	case cpNotifyLine, cpNotifyModem, cpFlowSuspend, cpFlowResume:
+		return // status reports: nothing here needs them
+	case cpPurgeData:
+		// Everything before this answer was received before the
+		// server purged: drop it here, in stream order.
+		if h.c.purging.Load() {
+			h.c.in.drop()
+		}
+	}
+	r := append([]byte(nil), p[1:]...)
+	select {
+	case h.c.replies <- r:
+	default: // nobody is waiting for that many answers: stale
+	}
+}
+
+func (h clientHandler) command(byte) {}
+
+// writeRaw sends telnet bytes as they are.
+func (c *Client) writeRaw(b []byte) error {
+	c.wmu.Lock()
+	_, err := c.conn.Write(b)
+	c.wmu.Unlock()
+	if err == nil {
+		return nil
+	}
+	select {
+	case <-c.done:
+		return c.failure()
+	default:
+	}
+	if c.closing.Load() {
+		return portio.ErrClosed
+	}
+	return fmt.Errorf("%s: send: %v: %w", c.name, err, portio.ErrClosed)
+}
+
+// command sends one COM-PORT command and, if wait, returns the value of the
+// server's answer. With learn, a server that does not answer in time is
+// remembered as one that never answers this command, and nil is returned.
+func (c *Client) command(code byte, value []byte, wait, learn bool) ([]byte, error) {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	for len(c.replies) > 0 {
+		<-c.replies
+	}
+	if err := c.writeRaw(appendComPort(nil, code, value...)); err != nil {
+		return nil, err
+	}
+	if !wait || c.noAck[code] {
+		return nil, nil
+	}
+	timer := time.NewTimer(c.d.replyTimeout())
+	defer timer.Stop()
+	for {
+		select {
+		case r := <-c.replies:
+			if r[0] == code+serverOffset {
+				return r[1:], nil
+			}
+		case <-timer.C:
+			if learn {
+				c.noAck[code] = true
+				return nil, nil
+			}
+			return nil, fmt.Errorf("%s: %s: %w within %v", c.name, codeName(code), ErrNoReply, c.d.replyTimeout())
+		case <-c.done:
+			return nil, c.failure()
+		case <-c.closed:
+			return nil, portio.ErrClosed
+		}
+	}
+}
+
+// Read implements portio.Port.
+func (c *Client) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return c.in.read(p, time.Duration(c.timeout.Load()), c.closed)
+}
+
+// Write implements portio.Port; bytes equal to IAC are doubled on the wire.
+func (c *Client) Write(p []byte) (int, error) {
+	if c.closing.Load() {
+		return 0, portio.ErrClosed
+	}
+	if err := c.writeRaw(appendEscaped(make([]byte, 0, len(p)+8), p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// SetDTR implements portio.Port with SET-CONTROL DTR ON/OFF.
+func (c *Client) SetDTR(asserted bool) error { return c.setLine(false, asserted) }
+
+// SetRTS implements portio.Port with SET-CONTROL RTS ON/OFF.
+func (c *Client) SetRTS(asserted bool) error { return c.setLine(true, asserted) }
+
+func (c *Client) setLine(rts, asserted bool) error {
+	v := controlValue(rts, asserted)
+	r, err := c.command(cpSetControl, []byte{v}, !c.d.IgnoreSetControl, true)
+	if err != nil {
+		return err
+	}
+	if r != nil && (len(r) < 1 || r[0] != v) {
+		line := "DTR"
+		if rts {
+			line = "RTS"
+		}
+		return fmt.Errorf("%s: set %s %v: server answered SET-CONTROL %v: %w", c.name, line, asserted, r, ErrRejected)
+	}
+	return nil
+}
+
+// SetBaud implements portio.Port with SET-BAUDRATE; the server's answer
+// must name the same rate.
+func (c *Client) SetBaud(baud int) error {
+	if baud <= 0 {
+		return fmt.Errorf("%s: baud %d: must be positive", c.name, baud)
+	}
+	r, err := c.command(cpSetBaud, baudValue(baud), true, false)
+	if err != nil {
+		return err
+	}
+	got, err := parseBaud(r)
+	if err != nil {
+		return fmt.Errorf("%s: set baud %d: %v: %w", c.name, baud, err, ErrRejected)
+	}
+	if got != baud {
+		return fmt.Errorf("%s: set baud %d: server runs at %d: %w", c.name, baud, got, ErrRejected)
+	}
+	return nil
+}
+
+// SetReadTimeout implements portio.Port. Zero makes Read return at once
+// when nothing is buffered; a negative duration waits without limit.
+func (c *Client) SetReadTimeout(d time.Duration) error {
+	c.timeout.Store(int64(d))
+	return nil
+}
+
+// Flush implements portio.Port: PURGE-DATA for the server's receive buffer,
+// then everything that arrived before the server's answer is dropped.
+func (c *Client) Flush() error {
+	c.purging.Store(true)
+	defer c.purging.Store(false)
+	r, err := c.command(cpPurgeData, []byte{purgeReceive}, true, true)
+	if r == nil {
+		c.in.drop() // no answer to order against: drop what we have
+	}
+	return err
+}
+
+// Close implements portio.Port. It closes the connection and waits for the
+// reader goroutine.
+func (c *Client) Close() error {
+	c.closeMu.Do(func() {
+		c.closing.Store(true)
+		close(c.closed)
+		c.conn.Close()
+	})
+	<-c.done
+	return nil
+}
+
+// Name implements portio.Named: the rfc2217:// URL.
+func (c *Client) Name() string { return c.name }
+
+// ControlLines reports that DTR, RTS and the baud rate reach the device.
+func (c *Client) ControlLines() bool { return true }
