@@ -1,0 +1,202 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Attempt kinds.
+const (
+	KindNormal = "normal"
+	KindRetest = "retest"
+	KindRework = "rework"
+)
+
+// Attempt outcomes.
+const (
+	OutcomePass        = "pass"
+	OutcomeFail        = "fail"
+	OutcomeInterrupted = "interrupted"
+)
+
+// AttemptStart describes one run of a board through the pipeline.
+type AttemptStart struct {
+	Batch    string
+	MAC      string
+	Chip     string // as identified in this run
+	Revision string
+	FlashID  string
+	Slot     string
+	Operator string
+	Kind     string // KindNormal (default), KindRetest, KindRework
+}
+
+// Measurement is one measured value with its limits; nil limits are open.
+type Measurement struct {
+	Name   string   `json:"name"`
+	Value  float64  `json:"value"`
+	Unit   string   `json:"unit,omitempty"`
+	Low    *float64 `json:"low,omitempty"`
+	High   *float64 `json:"high,omitempty"`
+	Passed bool     `json:"passed"`
+}
+
+// Step is one pipeline step of an attempt, with its own timings.
+type Step struct {
+	Name         string
+	Start, End   time.Time
+	Result       string // e.g. "pass", "fail", "skip"
+	Message      string
+	Measurements []Measurement
+}
+
+// Provisioning is what the cloud issued to the board: names and
+// fingerprints only. Any field holding a private key is refused.
+type Provisioning struct {
+	ThingName       string
+	DeviceCertID    string
+	CertSHA256      string // hex SHA-256 of the device certificate DER
+	PublicKeySHA256 string // hex SHA-256 of the device public key (SubjectPublicKeyInfo DER)
+	ClaimCertSerial string
+}
+
+// Outcome ends an attempt.
+type Outcome struct {
+	Result     string // OutcomePass or OutcomeFail
+	ReasonCode string // stable code for a failure, e.g. "flash.verify"
+	ReasonKind string // failure kind (transport, device, verify, ...)
+	Message    string
+}
+
+// StartAttempt records the start of a run of the board with this MAC and
+// returns the attempt's ID. The board is recorded as a unit on first sight.
+func (s *Store) StartAttempt(ctx context.Context, a AttemptStart) (int64, error) {
+	mac, err := NormalizeMAC(a.MAC)
+	if err != nil {
+		return 0, fmt.Errorf("start attempt: %w", err)
+	}
+	if a.Kind == "" {
+		a.Kind = KindNormal
+	}
+	if a.Kind != KindNormal && a.Kind != KindRetest && a.Kind != KindRework {
+		return 0, fmt.Errorf("start attempt for %s: kind %q: %w", mac, a.Kind, ErrInvalid)
+	}
+	var id int64
+	err = s.write(ctx, "start attempt for "+mac, func(t *tx) error {
+		b, err := loadBatch(t.queryRow, a.Batch)
+		if err != nil {
+			return err
+		}
+		unit, err := t.unitID(mac, a.Chip, a.Revision, a.FlashID)
+		if err != nil {
+			return err
+		}
+		station, err := t.stationID()
+		if err != nil {
+			return err
+		}
+		id, err = t.appendRow("attempts", unit, b.id, station, a.Slot, a.Operator, a.Kind,
+			a.Chip, a.Revision, a.FlashID, stamp(t.now))
+		return err
+	})
+	return id, err
+}
+
+// openAttempt fails unless attempt id exists and has not ended.
+func (t *tx) openAttempt(id int64) error {
+	var n, ended int
+	err := t.queryRow(`SELECT count(*), (SELECT count(*) FROM attempt_ends WHERE attempt_id = ?) FROM attempts WHERE id = ?`, id, id).Scan(&n, &ended)
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		return fmt.Errorf("attempt %d: %w", id, ErrNotFound)
+	case ended > 0:
+		return fmt.Errorf("attempt %d: %w", id, ErrFinished)
+	}
+	return nil
+}
+
+// RecordStep appends a step to an open attempt.
+func (s *Store) RecordStep(ctx context.Context, attempt int64, st Step) error {
+	m := st.Measurements
+	if m == nil {
+		m = []Measurement{}
+	}
+	js, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("record step %s of attempt %d: measurements: %w", st.Name, attempt, err)
+	}
+	return s.write(ctx, fmt.Sprintf("record step %s of attempt %d", st.Name, attempt), func(t *tx) error {
+		if err := t.openAttempt(attempt); err != nil {
+			return err
+		}
+		_, err := t.appendRow("steps", attempt, st.Name, stamp(st.Start), stamp(st.End), st.Result, st.Message, string(js))
+		return err
+	})
+}
+
+// RecordProvisioning appends the provisioning result of an open attempt.
+func (s *Store) RecordProvisioning(ctx context.Context, attempt int64, p Provisioning) error {
+	return s.write(ctx, fmt.Sprintf("record provisioning of attempt %d", attempt), func(t *tx) error {
+		if err := t.openAttempt(attempt); err != nil {
+			return err
+		}
+		_, err := t.appendRow("provisioning", attempt, p.ThingName, p.DeviceCertID, p.CertSHA256,
+			p.PublicKeySHA256, p.ClaimCertSerial, stamp(t.now))
+		return err
+	})
+}
+
+// FinishAttempt ends an open attempt; an attempt ends once (ErrFinished).
+func (s *Store) FinishAttempt(ctx context.Context, attempt int64, o Outcome) error {
+	if o.Result != OutcomePass && o.Result != OutcomeFail {
+		return fmt.Errorf("finish attempt %d: result %q (want pass or fail): %w", attempt, o.Result, ErrInvalid)
+	}
+	return s.write(ctx, fmt.Sprintf("finish attempt %d", attempt), func(t *tx) error {
+		if err := t.openAttempt(attempt); err != nil {
+			return err
+		}
+		_, err := t.appendRow("attempt_ends", attempt, o.Result, o.ReasonCode, o.ReasonKind, o.Message, stamp(t.now))
+		return err
+	})
+}
+
+// InterruptOpenAttempts closes every attempt of station that has no end as
+// interrupted (a crash or power cut ended it), by appending its end; history
+// is not rewritten. A station calls it on start-up and on resume. It returns
+// the IDs of the attempts it closed.
+func (s *Store) InterruptOpenAttempts(ctx context.Context, station string) ([]int64, error) {
+	var ids []int64
+	err := s.write(ctx, "close interrupted attempts of "+station, func(t *tx) error {
+		ids = ids[:0]
+		rows, err := t.QueryContext(t.ctx, `SELECT a.id FROM attempts a JOIN stations st ON st.id = a.station_id
+			WHERE st.name = ? AND NOT EXISTS (SELECT 1 FROM attempt_ends e WHERE e.attempt_id = a.id) ORDER BY a.id`, station)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := t.appendRow("attempt_ends", id, OutcomeInterrupted, "interrupted", "interrupted",
+				"attempt had no end when the station started again", stamp(t.now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return ids, err
+}
+

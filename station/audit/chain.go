@@ -1,0 +1,113 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// tableColumns lists, per history table, the columns that are recorded and
+// hashed, in canonical order (id excluded: it is hashed as the row id). A
+// migration that adds a column must append it here and keep old rows'
+// canonical bytes unchanged (e.g. hash the new column only when not NULL).
+var tableColumns = map[string][]string{
+	"stations":        {"name", "host", "created_at"},
+	"batches":         {"batch", "product", "lot", "manifest_sha256", "firmware_sha256", "firmware_files", "claim_cert_sha256", "claim_cert_serial", "template_name", "sn_template", "seq_first", "seq_last", "quantity", "station_id", "created_at"},
+	"units":           {"mac", "chip", "revision", "flash_id", "created_at"},
+	"sn_reservations": {"batch_id", "unit_id", "seq", "sn", "station_id", "reserved_at"},
+	"sn_events":       {"reservation_id", "state", "reason", "station_id", "at"},
+	"attempts":        {"unit_id", "batch_id", "station_id", "slot", "operator", "kind", "chip", "revision", "flash_id", "started_at"},
+	"attempt_ends":    {"attempt_id", "outcome", "reason_code", "reason_kind", "message", "ended_at"},
+	"steps":           {"attempt_id", "name", "started_at", "ended_at", "result", "message", "measurements"},
+	"provisioning":    {"attempt_id", "thing_name", "device_cert_id", "cert_sha256", "pubkey_sha256", "claim_cert_serial", "at"},
+}
+
+// chainTables is tableColumns' keys in a fixed order.
+var chainTables = []string{"stations", "batches", "units", "sn_reservations", "sn_events", "attempts", "attempt_ends", "steps", "provisioning"}
+
+// chainHead is the last record of the chain.
+type chainHead struct {
+	seq  int64
+	hash []byte
+}
+
+var zeroHash = make([]byte, sha256.Size)
+
+// chain appends the record for row id of table, whose values are vals.
+func (t *tx) chain(table string, id int64, vals []any) error {
+	if t.head == nil {
+		h := &chainHead{hash: zeroHash}
+		err := t.queryRow(`SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1`).Scan(&h.seq, &h.hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		t.head = h
+	}
+	seq := t.head.seq + 1
+	sum, err := recordHash(t.head.hash, seq, table, id, vals)
+	if err != nil {
+		return err
+	}
+	st, err := t.stmt(`INSERT INTO records (seq, tbl, row_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	if _, err := st.ExecContext(t.ctx, seq, table, id, t.head.hash, sum); err != nil {
+		return err
+	}
+	t.head = &chainHead{seq: seq, hash: sum}
+	return nil
+}
+
+// recordHash is SHA-256(prev || canonical(seq, table, id, vals)).
+//
+// Canonical bytes: seq and id as 8-byte big-endian, then the table name and
+// each value as a one-byte type tag with a length-prefixed body: 'n' NULL,
+// 'i' int64 (8 bytes), 'f' float64 (IEEE bits), 't' text, 'b' blob. The
+// tables are STRICT, so a value reads back with the type it was written with.
+func recordHash(prev []byte, seq int64, table string, id int64, vals []any) ([]byte, error) {
+	h := sha256.New()
+	h.Write(prev)
+	var b [binary.MaxVarintLen64 + 9]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(seq))
+	h.Write(b[:8])
+	writeBytes(h, 't', []byte(table))
+	binary.BigEndian.PutUint64(b[:8], uint64(id))
+	h.Write(b[:8])
+	for _, v := range vals {
+		switch v := v.(type) {
+		case nil:
+			h.Write([]byte{'n'})
+		case int64:
+			b[0] = 'i'
+			binary.BigEndian.PutUint64(b[1:9], uint64(v))
+			h.Write(b[:9])
+		case int:
+			b[0] = 'i'
+			binary.BigEndian.PutUint64(b[1:9], uint64(v))
+			h.Write(b[:9])
+		case float64:
+			b[0] = 'f'
+			binary.BigEndian.PutUint64(b[1:9], math.Float64bits(v))
+			h.Write(b[:9])
+		case string:
+			writeBytes(h, 't', []byte(v))
+		case []byte:
+			writeBytes(h, 'b', v)
+		default:
+			return nil, fmt.Errorf("audit: internal: %s: cannot hash %T", table, v)
+		}
+	}
+	return h.Sum(nil), nil
+}
+
+func writeBytes(h interface{ Write([]byte) (int, error) }, tag byte, p []byte) {
+	var b [binary.MaxVarintLen64 + 1]byte
+	b[0] = tag
+	n := binary.PutUvarint(b[1:], uint64(len(p)))
+	h.Write(b[:1+n])
+	h.Write(p)
+}
