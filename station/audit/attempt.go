@@ -199,4 +199,3 @@ func (s *Store) InterruptOpenAttempts(ctx context.Context, station string) ([]in
 	})
 	return ids, err
 }
-

@@ -34,10 +34,10 @@ type Options struct {
 // Store is an open audit log. It is safe for concurrent use; several
 // processes may open the same file.
 type Store struct {
-	path    string
-	opts    Options
-	w       *sql.DB // writers: one connection, BEGIN IMMEDIATE
-	r       *sql.DB // readers
+	path string
+	opts Options
+	w    *sql.DB // writers: one connection, BEGIN IMMEDIATE
+	r    *sql.DB // readers
 }
 
 // Open opens (creating if needed) the audit log at path, migrates it to the
