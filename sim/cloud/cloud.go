@@ -1,0 +1,223 @@
+package cloud
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"crypto/ecdsa"
+	"crypto/elliptic"
+)
+
+// DefaultTokenLifetime is how long a certificate ownership token is valid.
+const DefaultTokenLifetime = time.Hour
+
+// Config configures a Cloud.
+type Config struct {
+	// Clock is the cloud's time: certificate validity, token expiry. Nil
+	// means time.Now.
+	Clock func() time.Time
+	// Hosts are the names and addresses the server certificate is valid
+	// for; empty means "localhost" and "127.0.0.1".
+	Hosts []string
+	// TokenLifetime overrides DefaultTokenLifetime.
+	TokenLifetime time.Duration
+}
+
+// Event is one thing that happened at the cloud, for tests and the demo's
+// log: a connection, a refused handshake, an operation and its outcome.
+// It never holds key material.
+type Event struct {
+	Time      time.Time
+	ClientID  string
+	ClaimID   string // the client certificate's ID, when there was one
+	Op        string // "connect", "CreateCertificateFromCsr", "CreateKeysAndCertificate", "RegisterThing", "policy"
+	Rejection *Rejection
+	Err       string // a transport-level failure (handshake, policy)
+}
+
+// Cloud is the local fleet-provisioning service.
+type Cloud struct {
+	cfg Config
+	ca  *ca
+
+	mu        sync.Mutex
+	templates map[string]*Template
+	certs     map[string]*Certificate
+	things    map[string]*Thing
+	tokens    map[string]*token
+	allow     map[string]map[string]bool // claim ID → allowed SNs
+	throttle  int
+	events    []Event
+	srv       *server
+}
+
+// token is an outstanding certificate ownership token.
+type token struct {
+	certID  string
+	claimID string
+	expires time.Time
+}
+
+// New creates a cloud with a fresh CA and no templates or claims.
+func New(cfg Config) (*Cloud, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if len(cfg.Hosts) == 0 {
+		cfg.Hosts = []string{"localhost", "127.0.0.1"}
+	}
+	if cfg.TokenLifetime == 0 {
+		cfg.TokenLifetime = DefaultTokenLifetime
+	}
+	authority, err := newCA(cfg.Clock())
+	if err != nil {
+		return nil, err
+	}
+	return &Cloud{
+		cfg:       cfg,
+		ca:        authority,
+		templates: map[string]*Template{},
+		certs:     map[string]*Certificate{},
+		things:    map[string]*Thing{},
+		tokens:    map[string]*token{},
+		allow:     map[string]map[string]bool{},
+	}, nil
+}
+
+func (c *Cloud) now() time.Time { return c.cfg.Clock() }
+
+// RootCAPEM is the CA certificate that signs the server certificate, claim
+// certificates and device certificates: the bundle a board trusts and the
+// station checks device certificates against.
+func (c *Cloud) RootCAPEM() []byte { return append([]byte(nil), c.ca.pem...) }
+
+// CreateTemplate adds or replaces a provisioning template.
+func (c *Cloud) CreateTemplate(t Template) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.templates[t.Name] = &t
+	return nil
+}
+
+// SetTemplateActive enables or disables a template.
+func (c *Cloud) SetTemplateActive(name string, active bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.templates[name]
+	if !ok {
+		return fmt.Errorf("cloud: template %s does not exist", name)
+	}
+	t.Active = active
+	return nil
+}
+
+// DeleteTemplate removes a template; RegisterThing with it then gets 404.
+func (c *Cloud) DeleteTemplate(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.templates, name)
+}
+
+// CreateClaim issues a claim certificate for template, valid from now for
+// validity, and registers it. The key is returned once, for the batch's NVS
+// images; the cloud keeps only the certificate.
+func (c *Cloud) CreateClaim(template string, validity time.Duration) (certPEM, keyPEM []byte, err error) {
+	now := c.now()
+	return c.CreateClaimWindow(template, now, now.Add(validity))
+}
+
+// CreateClaimWindow is CreateClaim with an explicit validity window, for
+// claims that are already expired or not yet valid.
+func (c *Cloud) CreateClaimWindow(template string, notBefore, notAfter time.Time) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cloud: claim key: %w", err)
+	}
+	subject := pkix.Name{Organization: []string{"fleetline"}, CommonName: "claim " + template}
+	cert, certPEM, err := c.ca.issue(clientTemplate(subject, notBefore, notAfter), &key.PublicKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cloud: claim certificate: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.certs[certID(cert.Raw)] = &Certificate{
+		ID: certID(cert.Raw), PEM: string(certPEM), Serial: cert.SerialNumber.Text(16),
+		Status: StatusActive, Claim: true, Template: template,
+		PublicKeySHA256: PublicKeySHA256(cert), CreatedAt: c.now(),
+		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
+	}
+	return certPEM, encodeKey(key), nil
+}
+
+// RevokeClaim deletes a claim from the registry: the certificate still
+// chains to the CA, but CONNECT with it is refused (the "claim not
+// registered" fault).
+func (c *Cloud) RevokeClaim(certPEM []byte) error {
+	id, err := CertificateID(certPEM)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.certs, id)
+	return nil
+}
+
+// Allowlist turns on the pre-provisioning check for a claim (one claim per
+// batch): RegisterThing through it then admits only these SerialNumber
+// values and refuses a thing that already exists. Calls add to the list.
+func (c *Cloud) Allowlist(claimID string, sns []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	set := c.allow[claimID]
+	if set == nil {
+		set = map[string]bool{}
+		c.allow[claimID] = set
+	}
+	for _, sn := range sns {
+		set[sn] = true
+	}
+}
+
+// Throttle makes the next n operations fail with 429 ThrottlingException.
+func (c *Cloud) Throttle(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.throttle = n
+}
+
+// Events returns what happened so far, oldest first.
+func (c *Cloud) Events() []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Event(nil), c.events...)
+}
+
+func (c *Cloud) logEvent(e Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.logLocked(e)
+}
+
+func (c *Cloud) logLocked(e Event) {
+	e.Time = c.now()
+	c.events = append(c.events, e)
+}
+
+// ErrNotStarted: the cloud has no listener.
+var ErrNotStarted = errors.New("cloud: not started")
+
+// certPool is the trust for client certificates.
+func (c *Cloud) certPool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(c.ca.cert)
+	return p
+}
