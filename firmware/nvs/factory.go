@@ -1,0 +1,153 @@
+package nvs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The factory firmware contract: where fleetline puts a board's factory
+// data and where the firmware puts what it gets from provisioning. The
+// partition is a dedicated one (label "fctry" by default, type data,
+// subtype nvs) so that erasing the application's "nvs" partition, a user
+// factory reset, keeps the board's identity.
+const (
+	// DefaultPartition is the partition label fleetline writes by default.
+	DefaultPartition = "fctry"
+	// DefaultNamespace is the namespace the factory keys live in by default.
+	DefaultNamespace = "fctry"
+
+	// Written at the factory.
+	KeyClaimCert    = "claim_cert"    // blob: the batch's claim certificate, PEM, no NUL
+	KeyClaimKey     = "claim_key"     // blob: the claim private key, PEM, no NUL
+	KeySerialNo     = "serial_no"     // string: the board's SN
+	KeyProvTemplate = "prov_template" // string: fleet-provisioning template name
+	KeyIoTEndpoint  = "iot_endpoint"  // string: AWS IoT data endpoint host name
+
+	// Written by the firmware after provisioning by claim, which then
+	// erases KeyClaimCert and KeyClaimKey.
+	KeyDeviceCert = "device_cert" // blob: the device certificate, PEM
+	KeyDeviceKey  = "device_key"  // blob: the device private key, PEM
+	KeyThingName  = "thing_name"  // string: the thing name the template assigned
+)
+
+// FactoryData is the per-device data fleetline writes into a board.
+type FactoryData struct {
+	Namespace    string // DefaultNamespace when empty
+	ClaimCertPEM []byte
+	ClaimKeyPEM  []byte
+	SN           string
+	Template     string
+	Endpoint     string
+	// Extra holds batch-defined keys, written after the standard ones; an
+	// empty Namespace means the factory namespace.
+	Extra []Entry
+}
+
+// ErrFactory: factory data misses a required field or reuses a reserved key.
+var ErrFactory = errors.New("bad factory data")
+
+var reservedKeys = map[string]bool{
+	KeyClaimCert: true, KeyClaimKey: true, KeySerialNo: true, KeyProvTemplate: true, KeyIoTEndpoint: true,
+	KeyDeviceCert: true, KeyDeviceKey: true, KeyThingName: true,
+}
+
+// Entries lists the factory data as NVS entries in the order they are
+// written.
+func (fd FactoryData) Entries() ([]Entry, error) {
+	ns := fd.Namespace
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	switch {
+	case len(fd.ClaimCertPEM) == 0:
+		return nil, fmt.Errorf("nvs: factory data: %w: no claim certificate", ErrFactory)
+	case len(fd.ClaimKeyPEM) == 0:
+		return nil, fmt.Errorf("nvs: factory data: %w: no claim private key", ErrFactory)
+	case fd.SN == "":
+		return nil, fmt.Errorf("nvs: factory data: %w: no SN", ErrFactory)
+	}
+	es := []Entry{
+		BlobEntry(ns, KeyClaimCert, fd.ClaimCertPEM),
+		BlobEntry(ns, KeyClaimKey, fd.ClaimKeyPEM),
+		Str(ns, KeySerialNo, fd.SN),
+	}
+	if fd.Template != "" {
+		es = append(es, Str(ns, KeyProvTemplate, fd.Template))
+	}
+	if fd.Endpoint != "" {
+		es = append(es, Str(ns, KeyIoTEndpoint, fd.Endpoint))
+	}
+	for _, e := range fd.Extra {
+		if e.Namespace == "" {
+			e.Namespace = ns
+		}
+		if e.Namespace == ns && reservedKeys[e.Key] {
+			return nil, fmt.Errorf("nvs: factory data: extra key %q: %w: the key is reserved by the factory contract", e.Key, ErrFactory)
+		}
+		es = append(es, e)
+	}
+	return es, nil
+}
+
+// BuildFactoryNVS writes the factory data into a fresh NVS image of size
+// bytes (format version 2).
+func BuildFactoryNVS(fd FactoryData, size int) ([]byte, error) {
+	es, err := fd.Entries()
+	if err != nil {
+		return nil, err
+	}
+	img, err := Build(es, size, BuildOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("nvs: factory data: %w", err)
+	}
+	return img, nil
+}
+
+// ReadFactory reads the factory data back from a partition; namespace ""
+// means DefaultNamespace. The claim credentials may be absent (the
+// firmware erases them after provisioning); the SN may not.
+func ReadFactory(p *Partition, namespace string) (FactoryData, error) {
+	if namespace == "" {
+		namespace = DefaultNamespace
+	}
+	fd := FactoryData{Namespace: namespace}
+	sn, err := p.String(namespace, KeySerialNo)
+	if err != nil {
+		return fd, fmt.Errorf("nvs: read factory data: %w", err)
+	}
+	fd.SN = sn
+	fd.ClaimCertPEM, _ = p.Blob(namespace, KeyClaimCert)
+	fd.ClaimKeyPEM, _ = p.Blob(namespace, KeyClaimKey)
+	fd.Template, _ = p.String(namespace, KeyProvTemplate)
+	fd.Endpoint, _ = p.String(namespace, KeyIoTEndpoint)
+	for _, e := range p.Entries() {
+		if e.Namespace == namespace && reservedKeys[e.Key] {
+			continue
+		}
+		fd.Extra = append(fd.Extra, e)
+	}
+	return fd, nil
+}
+
+// DeviceCredentials is what the firmware stores after provisioning.
+type DeviceCredentials struct {
+	CertPEM   []byte
+	KeyPEM    []byte
+	ThingName string
+}
+
+// ReadDevice reads the device credentials the firmware stored; ErrNotFound
+// when the board has not provisioned yet.
+func ReadDevice(p *Partition, namespace string) (DeviceCredentials, error) {
+	if namespace == "" {
+		namespace = DefaultNamespace
+	}
+	var dc DeviceCredentials
+	var err error
+	if dc.CertPEM, err = p.Blob(namespace, KeyDeviceCert); err != nil {
+		return dc, fmt.Errorf("nvs: read device credentials: %w", err)
+	}
+	dc.KeyPEM, _ = p.Blob(namespace, KeyDeviceKey)
+	dc.ThingName, _ = p.String(namespace, KeyThingName)
+	return dc, nil
+}
