@@ -1,6 +1,10 @@
 package station
 
-import "time"
+import (
+	"time"
+
+	"fleetline/batch"
+)
 
 // Step names a stage of the per-board pipeline, in the order a board goes
 // through them.
@@ -127,4 +131,6 @@ type Stats struct {
 	FirstPassYield float64 `json:"first_pass_yield"` // passed on first attempt / boards tried
 	FinalYield     float64 `json:"final_yield"`
 	UnitsPerHour   float64 `json:"units_per_hour"`
+	// Slots holds per-slot statistics (slot health), sorted by slot name.
+	Slots []batch.SlotStats `json:"slots,omitempty"`
 }

@@ -1,0 +1,309 @@
+package station
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// attempt is one run of the pipeline on one board. Until the attempt
+// record is opened (right after the SN is reserved) finished steps wait in
+// pending; from then on every step is written as it ends, and the attempt
+// is always closed, whatever happens, before the result is published.
+type attempt struct {
+	e       *Engine
+	ss      *slotState
+	n       int
+	board   Board
+	info    ChipInfo
+	sn      string
+	unit    *Unit // retest and rework: the audit record of the board
+	id      int64
+	started time.Time
+	pending []StepEntry
+	last    Step // the step running or last run
+	prov    Provisioning
+	hasProv bool
+	report  *bootReport
+}
+
+// runBoard runs a board's attempts: a transient failure is retried after a
+// backoff (each retry a new attempt record, on a fresh connection) up to
+// Retry.MaxAttempts; a permanent one ends the board.
+func (e *Engine) runBoard(ctx context.Context, ss *slotState, board Board) UnitResult {
+	mac := board.Info().MAC
+	for n := 1; ; n++ {
+		res, f := e.attempt(ctx, ss, board, n)
+		if f == nil || !f.Transient || n >= e.cfg.Retry.MaxAttempts || ctx.Err() != nil || e.isStopping() {
+			return res
+		}
+		e.setState(ss, StateRunning, StepWaiting, fmt.Sprintf("retry %d of %d after %s", n+1, e.cfg.Retry.MaxAttempts, f.Reason))
+		if e.nap(ctx, ss, e.backoff(n)) != nil || e.isStopping() {
+			return res
+		}
+		cctx, cancel := context.WithTimeout(ctx, e.cfg.Timeouts.Connect)
+		next, err := e.conn.Connect(cctx, ss.slot, e.cfg.Baud)
+		cancel()
+		if err != nil {
+			res.Message += fmt.Sprintf(" (retry could not connect: %v)", err)
+			return res
+		}
+		if next.Info().MAC != mac {
+			next.Close()
+			res.Message += " (another board is in the slot now)"
+			return res
+		}
+		board = next
+	}
+}
+
+// attempt runs the pipeline once on a connected board and returns its
+// published result and, when it failed, the failure.
+func (e *Engine) attempt(ctx context.Context, ss *slotState, board Board, n int) (UnitResult, *Failure) {
+	a := &attempt{e: e, ss: ss, n: n, board: board, info: board.Info(), started: e.clock.Now()}
+	defer board.Close()
+	e.setIdentity(ss, a.info.MAC, "")
+	e.setState(ss, StateRunning, StepIdentify, fmt.Sprintf("%s rev %d, MAC %s", a.info.Chip, a.info.Revision, a.info.MAC))
+	a.pending = append(a.pending, StepEntry{Step: StepIdentify, Started: a.started, OK: true,
+		Detail: fmt.Sprintf("chip %s rev %d flash %d bytes", a.info.Chip, a.info.Revision, a.info.FlashSize)})
+	var f *Failure
+	switch e.cfg.Mode {
+	case ModeRetest:
+		f = a.runRetest(ctx)
+	default:
+		f = a.runBuild(ctx)
+	}
+	return a.finish(ctx, f)
+}
+
+// runBuild is the factory flow (and rework, which keeps the board's SN).
+func (a *attempt) runBuild(ctx context.Context) *Failure {
+	e := a.e
+	if f := a.checkChip(); f != nil {
+		return f
+	}
+	if e.isStopping() {
+		return fail(StepReserve, ReasonStopped, nil, "stopped before the board was started")
+	}
+	if f := a.reserve(ctx); f != nil {
+		return f
+	}
+	var factory []byte
+	if f := a.step(ctx, StepPersonal, func(ctx context.Context) (string, error) {
+		data, err := e.cfg.BuildFactory(a.sn, a.info.MAC)
+		if err != nil {
+			return "", fail(StepPersonal, ReasonFactoryData, err, "build factory data: %v", err)
+		}
+		if uint32(len(data)) > e.cfg.Image.FactorySize {
+			return "", fail(StepPersonal, ReasonFactoryData, nil, "factory data is %d bytes, partition %q holds %d", len(data), e.cfg.Image.FactoryLabel, e.cfg.Image.FactorySize)
+		}
+		factory = data
+		return fmt.Sprintf("%d bytes for %s", len(data), e.cfg.Image.FactoryLabel), nil
+	}); f != nil {
+		return f
+	}
+	if f := a.flash(ctx, factory); f != nil {
+		return f
+	}
+	if f := a.firstBoot(ctx, false); f != nil {
+		return f
+	}
+	if f := a.step(ctx, StepCheck, func(ctx context.Context) (string, error) {
+		return "identity, certificate and claim erasure checked", a.checkBuild(ctx)
+	}); f != nil {
+		return f
+	}
+	return a.step(ctx, StepRecord, func(ctx context.Context) (string, error) {
+		if err := e.store.RecordProvisioning(ctx, a.id, a.prov); err != nil {
+			return "", fail(StepRecord, ReasonStoreFailed, err, "record provisioning: %v", err)
+		}
+		a.hasProv = false
+		b := e.cfg.Batch
+		if a.unit != nil {
+			b = a.unit.Batch
+		}
+		if err := e.store.Confirm(ctx, b, a.sn); err != nil {
+			return "", fail(StepRecord, ReasonStoreFailed, err, "confirm SN %s: %v", a.sn, err)
+		}
+		return "SN " + a.sn + " confirmed", nil
+	})
+}
+
+// checkChip compares the board with the bundle's target and size.
+func (a *attempt) checkChip() *Failure {
+	img := a.e.cfg.Image
+	switch {
+	case a.info.SecureDownload:
+		return fail(StepIdentify, ReasonSecureDownload, nil, "board is in secure download mode")
+	case img.Chip != "" && !strings.EqualFold(a.info.Chip, img.Chip):
+		return fail(StepIdentify, ReasonWrongChip, nil, "board is an %s, the bundle is for %s", a.info.Chip, img.Chip)
+	case img.MinFlashSize > 0 && a.info.FlashSize > 0 && a.info.FlashSize < img.MinFlashSize:
+		return fail(StepIdentify, ReasonFlashTooSmall, nil, "board has %d bytes of flash, the bundle needs %d", a.info.FlashSize, img.MinFlashSize)
+	}
+	return nil
+}
+
+// reserve books the board's SN (the same one again for a known MAC; for a
+// rework, the SN it was built with) and opens the attempt record right
+// away, so no SN is ever handed out without a record.
+func (a *attempt) reserve(ctx context.Context) *Failure {
+	e := a.e
+	t0 := e.clock.Now()
+	ctx = context.WithoutCancel(ctx) // reserve and open the record as one
+	e.emit(Event{Type: EvStepStarted, Slot: a.ss.slot.Name, Step: StepReserve, MAC: a.info.MAC})
+	if e.cfg.Mode == ModeRework {
+		u, err := e.store.UnitByMAC(ctx, a.info.MAC)
+		if errors.Is(err, ErrUnknownUnit) {
+			return fail(StepReserve, ReasonUnknownBoard, err, "board %s was never built with this database: rework keeps an SN, it cannot make one", a.info.MAC)
+		} else if err != nil {
+			return fail(StepReserve, ReasonStoreFailed, err, "look up board %s: %v", a.info.MAC, err)
+		}
+		a.unit, a.sn = u, u.SN
+	} else {
+		sn, err := e.store.Reserve(ctx, e.cfg.Batch, a.info.MAC)
+		if err != nil {
+			return fail(StepReserve, ReasonStoreFailed, err, "reserve an SN: %v", err)
+		}
+		a.sn = sn
+	}
+	e.setIdentity(a.ss, a.info.MAC, a.sn)
+	if f := a.open(ctx, false); f != nil {
+		return f
+	}
+	return a.record(ctx, StepEntry{Step: StepReserve, Started: t0, Duration: e.clock.Now().Sub(t0), OK: true, Detail: "SN " + a.sn})
+}
+
+// open starts the attempt record and writes the steps that ran before it.
+func (a *attempt) open(ctx context.Context, retest bool) *Failure {
+	e := a.e
+	id, err := e.store.StartAttempt(ctx, AttemptInfo{Batch: e.cfg.Batch, SN: a.sn, MAC: a.info.MAC, Slot: a.ss.slot.Name,
+		Station: e.cfg.Station, Operator: e.currentOperator(), Chip: a.info.Chip, Retest: retest, Number: a.n, Started: a.started})
+	if err != nil {
+		return fail(StepReserve, ReasonStoreFailed, err, "open the attempt record: %v", err)
+	}
+	a.id = id
+	for _, s := range a.pending {
+		if err := e.store.RecordStep(ctx, id, s); err != nil {
+			return fail(s.Step, ReasonStoreFailed, err, "record step %s: %v", s.Step, err)
+		}
+	}
+	a.pending = nil
+	return nil
+}
+
+// record writes one finished step, or keeps it until the record is open.
+func (a *attempt) record(ctx context.Context, s StepEntry) *Failure {
+	if a.id == 0 {
+		a.pending = append(a.pending, s)
+		return nil
+	}
+	if err := a.e.store.RecordStep(context.WithoutCancel(ctx), a.id, s); err != nil {
+		return fail(s.Step, ReasonStoreFailed, err, "record step %s: %v", s.Step, err)
+	}
+	return nil
+}
+
+// step runs fn as one pipeline step: events before and after, the step
+// recorded either way.
+func (a *attempt) step(ctx context.Context, step Step, fn func(ctx context.Context) (string, error)) *Failure {
+	return a.stepWith(ctx, step, func(ctx context.Context) (string, []Measurement, error) {
+		d, err := fn(ctx)
+		return d, nil, err
+	})
+}
+
+func (a *attempt) stepWith(ctx context.Context, step Step, fn func(ctx context.Context) (string, []Measurement, error)) *Failure {
+	e := a.e
+	a.last = step
+	t0 := e.clock.Now()
+	e.setState(a.ss, StateRunning, step, "")
+	e.emit(Event{Type: EvStepStarted, Slot: a.ss.slot.Name, Step: step, MAC: a.info.MAC, SN: a.sn})
+	detail, ms, err := fn(ctx)
+	f := classify(step, err, ReasonInternal)
+	d := e.clock.Now().Sub(t0)
+	entry := StepEntry{Step: step, Started: t0, Duration: d, OK: f == nil, Detail: detail, Measurements: ms}
+	msg := detail
+	if f != nil {
+		entry.Reason, entry.Detail = f.Reason, f.Message
+		msg = f.Message
+	}
+	e.emit(Event{Type: EvStepFinished, Slot: a.ss.slot.Name, Step: step, MAC: a.info.MAC, SN: a.sn, Duration: d, Message: msg})
+	if rf := a.record(ctx, entry); rf != nil && f == nil {
+		return rf
+	}
+	return f
+}
+
+// flash writes the bundle and the board's factory data, skipping regions
+// already correct, and verifies every region's MD5.
+func (a *attempt) flash(ctx context.Context, factory []byte) *Failure {
+	e := a.e
+	img := e.cfg.Image
+	regions := append(append([]Region(nil), img.Regions...), Region{Name: img.FactoryLabel, Offset: img.FactoryOffset, Data: factory})
+	var rep WriteReport
+	if f := a.step(ctx, StepFlash, func(ctx context.Context) (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeouts.Flash)
+		defer cancel()
+		var err error
+		rep, err = a.board.Write(ctx, regions, func(region string, done, total int64) {
+			e.emit(Event{Type: EvProgress, Slot: a.ss.slot.Name, Step: StepFlash, Label: region, Done: done, Total: total})
+		})
+		if err != nil {
+			return "", classify(StepFlash, err, ReasonFlashWriteFailed)
+		}
+		return fmt.Sprintf("wrote %s; skipped %s; %d bytes", list(rep.Written), list(rep.Skipped), rep.Bytes), nil
+	}); f != nil {
+		return f
+	}
+	return a.step(ctx, StepVerify, func(context.Context) (string, error) {
+		return fmt.Sprintf("MD5 of %d regions matches", len(regions)), nil
+	})
+}
+
+func list(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ",")
+}
+
+// finish closes the attempt record (with a context that outlives a
+// cancelled run, so an interrupted attempt is recorded as such) and
+// publishes the unit's result.
+func (a *attempt) finish(ctx context.Context, f *Failure) (UnitResult, *Failure) {
+	e := a.e
+	rctx := context.WithoutCancel(ctx)
+	now := e.clock.Now()
+	if f != nil && f.Reason == ReasonStopped && ctx.Err() != nil {
+		f.Message = "interrupted: " + f.Message
+	}
+	if a.id != 0 {
+		if a.hasProv {
+			if err := e.store.RecordProvisioning(rctx, a.id, a.prov); err != nil && f == nil {
+				f = fail(StepRecord, ReasonStoreFailed, err, "record provisioning: %v", err)
+			}
+		}
+		o := Outcome{Passed: f == nil, Finished: now}
+		if f != nil {
+			o.Step, o.Kind, o.Reason, o.Message = f.Step, f.Kind, f.Reason, f.Message
+		}
+		if err := e.store.FinishAttempt(rctx, a.id, o); err != nil {
+			e.emit(Event{Type: EvLog, Slot: a.ss.slot.Name, Message: fmt.Sprintf("audit log: close attempt %d: %v", a.id, err)})
+			if f == nil {
+				f = fail(StepRecord, ReasonStoreFailed, err, "close the attempt record: %v", err)
+			}
+		}
+	}
+	res := UnitResult{Slot: a.ss.slot.Name, MAC: a.info.MAC, SN: a.sn, Chip: a.info.Chip, Passed: f == nil,
+		Attempt: a.id, Duration: now.Sub(a.started), Retest: e.cfg.Mode == ModeRetest,
+		ThingName: a.prov.ThingName, CertID: a.prov.CertificateID}
+	msg := "PASS"
+	if f != nil {
+		res.Step, res.Kind, res.Reason, res.Message, res.Remedy = f.Step, f.Kind, f.Reason, f.Message, f.Remedy
+		msg = f.Error()
+	}
+	e.emit(Event{Type: EvUnitResult, Slot: a.ss.slot.Name, MAC: a.info.MAC, SN: a.sn, Result: &res, Message: msg})
+	return res, f
+}

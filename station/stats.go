@@ -1,0 +1,113 @@
+package station
+
+import (
+	"context"
+
+	"fleetline/batch"
+)
+
+// slotState is the engine's view of one slot, guarded by Engine.mu except
+// kickCh, which wakes the slot's supervisor from a nap.
+type slotState struct {
+	slot   Slot
+	kickCh chan struct{}
+	retry  bool
+	state  State
+	step   Step
+	mac    string
+	sn     string
+	msg    string
+	stats  batch.SlotStats
+}
+
+func newSlotState(s Slot) *slotState {
+	return &slotState{slot: s, kickCh: make(chan struct{}, 1), state: StateIdle, step: StepWaiting, stats: batch.SlotStats{Slot: s.Name}}
+}
+
+func (ss *slotState) kick() {
+	select {
+	case ss.kickCh <- struct{}{}:
+	default:
+	}
+}
+
+// SlotView is a snapshot of one slot for a screen that starts late.
+type SlotView struct {
+	Slot    Slot            `json:"slot"`
+	State   State           `json:"state"`
+	Step    Step            `json:"step"`
+	MAC     string          `json:"mac,omitempty"`
+	SN      string          `json:"sn,omitempty"`
+	Message string          `json:"message,omitempty"`
+	Stats   batch.SlotStats `json:"stats"`
+}
+
+// Slots returns a snapshot of every slot, in the order they were given.
+func (e *Engine) Slots() []SlotView {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]SlotView, 0, len(e.order))
+	for _, n := range e.order {
+		ss := e.slots[n]
+		out = append(out, SlotView{Slot: ss.slot, State: ss.state, Step: ss.step, MAC: ss.mac, SN: ss.sn, Message: ss.msg, Stats: ss.stats})
+	}
+	return out
+}
+
+// Stats returns the batch counters: from the audit log, plus what is in
+// flight now.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.statsLocked()
+}
+
+func (e *Engine) statsLocked() Stats {
+	p := batch.Compute(e.cfg.Quantity, e.counts)
+	st := Stats{Quantity: e.cfg.Quantity, Passed: p.Passed, Failed: p.Failed, InProgress: e.inFlight,
+		Remaining: p.Remaining, Attempts: p.Attempts, FirstPassYield: p.FirstPassYield,
+		FinalYield: p.FinalYield, UnitsPerHour: p.UnitsPerHour}
+	for _, n := range e.order {
+		st.Slots = append(st.Slots, e.slots[n].stats)
+	}
+	batch.SortSlots(st.Slots)
+	return st
+}
+
+func (e *Engine) statsPtr() *Stats {
+	st := e.Stats()
+	return &st
+}
+
+// refreshCounts re-reads the batch counters from the store: the audit log
+// is the one truth, so a resumed batch continues from its counts.
+func (e *Engine) refreshCounts(ctx context.Context) {
+	c, err := e.store.Counts(ctx, e.cfg.Batch)
+	if err != nil {
+		e.emit(Event{Type: EvLog, Message: "audit log: read batch progress: " + err.Error()})
+		return
+	}
+	e.mu.Lock()
+	e.counts = c
+	e.mu.Unlock()
+}
+
+// setState records and publishes a slot's state change.
+func (e *Engine) setState(ss *slotState, st State, step Step, msg string) {
+	e.mu.Lock()
+	if ss.state == st && ss.step == step && ss.msg == msg {
+		e.mu.Unlock()
+		return
+	}
+	ss.state, ss.step, ss.msg = st, step, msg
+	ev := Event{Type: EvSlotState, Slot: ss.slot.Name, State: st, Step: step, MAC: ss.mac, SN: ss.sn, Message: msg}
+	e.mu.Unlock()
+	e.emit(ev)
+}
+
+// setIdentity notes the board's MAC and SN on its slot.
+func (e *Engine) setIdentity(ss *slotState, mac, sn string) {
+	e.mu.Lock()
+	ss.mac, ss.sn = mac, sn
+	e.mu.Unlock()
+}
