@@ -49,13 +49,14 @@ const (
 	actIgnore                  // the request never arrived
 	actBadChecksum             // answer 01 07 as if the line corrupted the block
 	actClose                   // the cable is pulled
-	actCorrupt                 // handle it, then flip a flash bit
+	actCorrupt                 // flip a flash bit, then handle it
 )
 
 type fakeBegin struct {
 	op              rom.Op
 	offset, size    uint32
 	blocks, nextSeq uint32
+	accepted        uint32
 	pos             uint32 // next write position (plain)
 	comp            []byte // compressed bytes so far (DEFL)
 }
@@ -151,12 +152,12 @@ func (f *fakeROM) handle(req rom.Request) bool {
 		f.reply(req.Op, f.lastValue, nil, true, rom.ErrBadChecksum)
 		return true
 	}
-	op, value, data, failed, code := f.exec(req)
 	if act == actCorrupt {
 		f.mu.Lock()
 		f.flash[0x10000+5] ^= 0x01
 		f.mu.Unlock()
 	}
+	op, value, data, failed, code := f.exec(req)
 	if act == actDropReply {
 		return true
 	}
@@ -227,6 +228,7 @@ func (f *fakeROM) exec(req rom.Request) (rom.Op, uint32, []byte, bool, rom.Error
 			return fail(rom.ErrBadChecksum)
 		}
 		bg.nextSeq++
+		bg.accepted++
 		if req.Op == rom.OpFlashData {
 			for i, b := range blk.Data {
 				f.flash[bg.pos+uint32(i)] &= b
@@ -235,7 +237,7 @@ func (f *fakeROM) exec(req rom.Request) (rom.Op, uint32, []byte, bool, rom.Error
 			return ok(nil)
 		}
 		bg.comp = append(bg.comp, blk.Data...)
-		if bg.nextSeq == bg.blocks {
+		if bg.accepted == bg.blocks {
 			zr, err := zlib.NewReader(bytes.NewReader(bg.comp))
 			if err != nil {
 				return fail(rom.ErrDeflate)
