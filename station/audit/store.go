@@ -28,7 +28,8 @@ type Options struct {
 	// transaction. Default 10 s.
 	BusyTimeout time.Duration
 
-	maxPages int // tests: PRAGMA max_page_count, to make the disk "full"
+	maxPages int  // tests: PRAGMA max_page_count, to make the disk "full"
+	forceRO  bool // tests: open the file read-only as a read-only mount would
 }
 
 // Store is an open audit log. It is safe for concurrent use; several
@@ -67,7 +68,21 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := preflight(abs, opts.ReadOnly); err != nil {
 		return nil, err
 	}
+	s, err := openPools(abs, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.init(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openPools opens the writer and reader pools without touching the file.
+func openPools(abs string, opts Options) (*Store, error) {
 	s := &Store{path: abs, opts: opts}
+	var err error
 	if s.w, err = sql.Open("sqlite", s.dsn(true)); err != nil {
 		return nil, mapErr(abs, "open", err)
 	}
@@ -77,10 +92,6 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, mapErr(abs, "open", err)
 	}
 	s.r.SetMaxOpenConns(4)
-	if err := s.init(); err != nil {
-		s.Close()
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -124,10 +135,12 @@ func (s *Store) dsn(writer bool) string {
 		"_pragma=foreign_keys(1)",
 		"_pragma=synchronous(FULL)",
 	}
-	if s.opts.ReadOnly {
+	// journal_mode is set in init, after identify: setting it here would
+	// rewrite the header of a file that turns out not to be ours.
+	if s.opts.ReadOnly || s.opts.forceRO {
 		q = append(q, "mode=ro")
 	} else {
-		q = append(q, "mode=rwc", "_pragma=journal_mode(WAL)")
+		q = append(q, "mode=rwc")
 	}
 	if s.opts.maxPages > 0 {
 		q = append(q, fmt.Sprintf("_pragma=max_page_count(%d)", s.opts.maxPages))
@@ -169,14 +182,30 @@ func (s *Store) init() error {
 	if s.opts.ReadOnly {
 		return s.checkVersion(ctx)
 	}
+	// WAL is a property of the file: set once, every connection uses it.
+	var mode string
+	if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		return mapErr(s.path, "set WAL mode", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("audit %s: journal mode is %q, not WAL: %w", s.path, mode, ErrReadOnly)
+	}
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
-	// BEGIN IMMEDIATE takes the write lock: it fails now, not mid-batch, on
-	// a read-only file, directory or mount.
+	return s.probeWrite(ctx)
+}
+
+// probeWrite writes and rolls back, so a read-only file, directory or
+// mount fails now rather than in the middle of a batch.
+func (s *Store) probeWrite(ctx context.Context) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(s.path, "check writable", err)
 	}
-	return mapErr(s.path, "check writable", tx.Rollback())
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE write_probe (x INTEGER)`); err != nil {
+		return mapErr(s.path, "check writable", err)
+	}
+	return nil
 }

@@ -1,0 +1,203 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fleetline/serialno"
+)
+
+func TestOpenRefusesForeignFiles(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.db")
+	os.WriteFile(junk, []byte(strings.Repeat("this is not sqlite\n", 300)), 0o644)
+	foreign := filepath.Join(dir, "crm.db")
+	db, _ := sql.Open("sqlite", foreign)
+	if _, err := db.Exec(`CREATE TABLE customers (id INTEGER); CREATE TABLE orders (id INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	tests := []struct {
+		path string
+		opts Options
+		want error
+	}{
+		{junk, Options{}, ErrNotDatabase},
+		{junk, Options{ReadOnly: true}, ErrNotDatabase},
+		{foreign, Options{}, ErrForeign},
+		{filepath.Join(dir, "missing.db"), Options{ReadOnly: true}, ErrNotFound},
+		{dir, Options{}, ErrInvalid},
+	}
+	for _, tc := range tests {
+		before, _ := os.ReadFile(tc.path)
+		s, err := Open(tc.path, tc.opts)
+		if err == nil {
+			s.Close()
+		}
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.path) {
+			t.Errorf("Open(%s) = %v, want %v naming the path", tc.path, err, tc.want)
+		}
+		if after, _ := os.ReadFile(tc.path); !bytesEqual(before, after) {
+			t.Errorf("Open(%s) changed the file", tc.path)
+		}
+	}
+	if _, err := Open(filepath.Join(dir, "no", "such", "dir.db"), Options{}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing directory = %v", err)
+	}
+	if err := Check(junk); !errors.Is(err, ErrNotDatabase) {
+		t.Errorf("Check(junk) = %v", err)
+	}
+	if err := Check(filepath.Join(dir, "fresh.db")); err != nil {
+		t.Errorf("Check(fresh) = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "crm.db-wal")); err == nil {
+		t.Log("note: foreign db left a -wal file") // harmless, but say so
+	}
+}
+
+func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	s, path := openTest(t)
+	s.Close()
+	db, _ := sql.Open("sqlite", path)
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', '')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, ro := range []bool{false, true} {
+		_, err := Open(path, Options{ReadOnly: ro})
+		if !errors.Is(err, ErrTooNew) || !strings.Contains(err.Error(), "99") {
+			t.Errorf("Open(ReadOnly=%v) = %v, want ErrTooNew naming version 99", ro, err)
+		}
+	}
+}
+
+func TestMigrateFromV1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	ctx := context.Background()
+	old, err := openPools(path, Options{Station: "st1", Clock: newClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.migrateTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// What a version-1 station wrote: a batch and an open attempt.
+	mustBatch(t, old, "B1", serialno.Range{First: 1, Last: 10})
+	if _, err := old.StartAttempt(ctx, AttemptStart{Batch: "B1", MAC: mac(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := version(ctx, old.r); v != 1 {
+		t.Fatalf("version %d, want 1", v)
+	}
+	old.Close()
+	if _, err := Open(path, Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "needs migrating") {
+		t.Errorf("read-only open of v1 = %v, want a 'needs migrating' error", err)
+	}
+
+	s, err := Open(path, Options{Station: "st1", Clock: newClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := version(ctx, s.r); v != SchemaVersion() {
+		t.Errorf("after Open version %d, want %d", v, SchemaVersion())
+	}
+	r, err := s.Reserve(ctx, "B1", mac(1))
+	if err != nil || r.SN != "SL000000001" {
+		t.Fatalf("Reserve after migration = %+v, %v", r, err)
+	}
+	if ids, err := s.InterruptOpenAttempts(ctx, "st1"); err != nil || len(ids) != 1 {
+		t.Errorf("v1 open attempt: %v, %v", ids, err)
+	}
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK {
+		t.Errorf("Verify after migration = %+v, %v", rep, err)
+	}
+}
+
+// A full disk fails the unit of work whole and says what to do.
+func TestStoreFull(t *testing.T) {
+	s, path := openTest(t)
+	ctx := context.Background()
+	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 1_000_000})
+	var pages int
+	s.r.QueryRow(`PRAGMA page_count`).Scan(&pages)
+	s.Close()
+	s, err := Open(path, Options{Station: "st1", Clock: newClock().Now, maxPages: pages + 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	big := strings.Repeat("x", 3000)
+	var full error
+	for i := 0; i < 1000 && full == nil; i++ {
+		var before int64
+		s.r.QueryRow(`SELECT count(*) FROM records`).Scan(&before)
+		id, err := s.StartAttempt(ctx, AttemptStart{Batch: "B1", MAC: mac(i), Operator: big})
+		if err == nil {
+			_, err = s.Reserve(ctx, "B1", mac(i))
+		}
+		if err == nil {
+			err = s.FinishAttempt(ctx, id, Outcome{Result: OutcomeFail, Message: big})
+		}
+		if err != nil {
+			full = err
+			var after int64
+			s.r.QueryRow(`SELECT count(*) FROM records`).Scan(&after)
+			if after < before {
+				t.Fatalf("records went from %d to %d", before, after)
+			}
+		}
+	}
+	if !errors.Is(full, ErrStoreFull) || !strings.Contains(full.Error(), path) || !strings.Contains(full.Error(), "free space") {
+		t.Fatalf("writing into a full database = %v, want ErrStoreFull naming %s", full, path)
+	}
+	t.Log(full)
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK {
+		t.Errorf("after a full disk: %+v, %v", rep, err)
+	}
+}
+
+func TestReadOnlyRefusedAtOpen(t *testing.T) {
+	s, path := openTest(t)
+	s.Close()
+	_, err := Open(path, Options{forceRO: true})
+	if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), path) {
+		t.Errorf("read-only file = %v, want ErrReadOnly naming the path", err)
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := ro.CreateBatch(context.Background(), testBatch("B1", serialno.Range{First: 1, Last: 2})); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("write through a read-only Store = %v", err)
+	}
+}
+
+// With real permissions (skipped as root, who may write anyway).
+func TestReadOnlyDirectory(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root ignores file permissions")
+	}
+	s, path := openTest(t)
+	s.Close()
+	os.Remove(path + "-wal")
+	os.Remove(path + "-shm")
+	dir := filepath.Dir(path)
+	os.Chmod(path, 0o444)
+	os.Chmod(dir, 0o555)
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("read-only directory = %v, want an error naming the path", err)
+	}
+	if _, err := Open(filepath.Join(dir, "new.db"), Options{}); err == nil {
+		t.Error("creating a log in a read-only directory succeeded")
+	}
+}
