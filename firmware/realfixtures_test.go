@@ -60,6 +60,7 @@ func TestDumpBuilt(t *testing.T) {
 	if dir == "" {
 		t.Skip("FIRMWARE_BUILD_OUT not set")
 	}
+	_ = os.WriteFile(filepath.Join(dir, "hand.bin"), handImage(), 0o644)
 	for _, chip := range Chips() {
 		app, err := BuildApp(AppSpec{Chip: chip, Size: 200 << 10, Seed: 1, MinRev: 1, MaxRev: 301})
 		if err != nil {
@@ -76,6 +77,34 @@ func TestDumpBuilt(t *testing.T) {
 			}
 			_ = os.WriteFile(filepath.Join(dir, name+".bin"), b, 0o644)
 			_ = os.WriteFile(filepath.Join(dir, name+".txt"), []byte(FormatImageInfo(img, len(b))), 0o644)
+		}
+	}
+}
+
+// TestRealWithFlashSettings compares WithFlashSettings with the bootloader
+// esptool's merge_bin rewrote (--flash_mode qio --flash_size 8MB
+// --flash_freq 80m), when such outputs were made by hand in
+// $FIRMWARE_MERGED_DIR.
+func TestRealWithFlashSettings(t *testing.T) {
+	dir := os.Getenv("FIRMWARE_MERGED_DIR")
+	if dir == "" {
+		t.Skip("FIRMWARE_MERGED_DIR not set")
+	}
+	for name, off := range map[string]int{"bootloader_esp32_v5_2": 0x1000, "bootloader_esp32c3": 0} {
+		img, err := ParseImage(readRealFixture(t, name+".bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := img.WithFlashSettings("qio", "8MB", "80m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged, err := os.ReadFile(filepath.Join(dir, "merged_"+name+".bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := merged[off:]; string(got) != string(want) {
+			t.Errorf("%s: rewritten image differs from esptool's", name)
 		}
 	}
 }
