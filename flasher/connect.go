@@ -82,6 +82,9 @@ func (c *Client) resets() []Reset {
 		k.RFC2217 = strings.HasPrefix(n.Name(), "rfc2217://")
 		k.Socket = strings.HasPrefix(n.Name(), "socket://")
 	}
+	if cl, ok := c.port.(interface{ ControlLines() bool }); ok && !cl.ControlLines() {
+		k.Socket = true // no DTR/RTS at all: a reset is impossible
+	}
 	return DefaultResets(k)
 }
 

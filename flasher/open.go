@@ -1,0 +1,51 @@
+package flasher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fleetline/flasher/netport"
+	"fleetline/flasher/portio"
+	"fleetline/flasher/rfc2217"
+)
+
+// OpenSerial opens a local serial device (a /dev/tty path, COM3, a
+// /dev/serial/by-path name) at baud. Package flasher/serialport provides it;
+// it is a variable so that flasher does not depend on go.bug.st/serial and
+// tests can substitute it.
+var OpenSerial func(ctx context.Context, name string, baud int) (portio.Port, error)
+
+// ErrNoSerial is returned by Open for a device path when no serial driver
+// is linked in.
+var ErrNoSerial = errors.New("no serial port driver linked in")
+
+// Open opens a port by name: rfc2217://host:port (an RFC 2217 server, e.g.
+// ser2net, esp_rfc2217_server or `station serve-port`), socket://host:port
+// (raw TCP with no control lines, as Espressif's QEMU exposes a UART), or
+// anything else as a local serial device.
+func Open(ctx context.Context, name string, baud int) (portio.Port, error) {
+	switch {
+	case strings.HasPrefix(name, rfc2217.Scheme+"://"):
+		p, err := rfc2217.Dial(ctx, name, baud)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+		return p, nil
+	case strings.HasPrefix(name, netport.Scheme+"://"):
+		p, err := netport.Dial(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+		return p, nil
+	}
+	if OpenSerial == nil {
+		return nil, fmt.Errorf("open %s: %w", name, ErrNoSerial)
+	}
+	p, err := OpenSerial(ctx, name, baud)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	return p, nil
+}
