@@ -3,6 +3,11 @@ package firmware
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,6 +63,85 @@ func TestBuildAppValid(t *testing.T) {
 					t.Errorf("%s: zlib shrinks the image to %.0f%%, want 40-60%% like real firmware", chip, r*100)
 				}
 			}
+		}
+	}
+}
+
+// TestBuildGolden pins the builder's output: the image-info of a built app
+// and bootloader (checked line for line against esptool's image_info by
+// hand) and the SHA-256 of builds for every chip, so any change to the
+// layout or content shows up in review.
+func TestBuildGolden(t *testing.T) {
+	var sums strings.Builder
+	for _, chip := range Chips() {
+		app, err := BuildApp(AppSpec{Chip: chip, Size: 200 << 10, Seed: 1, MinRev: 1, MaxRev: 301,
+			Version: "1.2.3", ProjectName: "golden", IDFVersion: "v5.2.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bl, err := BuildBootloader(BootloaderSpec{Chip: chip, Seed: 1, FlashMode: "qio", FlashSize: "16MB"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&sums, "%x  app_%s\n%x  bootloader_%s\n", sha256.Sum256(app), chip, sha256.Sum256(bl), chip)
+		if chip == ChipESP32 || chip == ChipESP32S3 {
+			for name, b := range map[string][]byte{"app": app, "bootloader": bl} {
+				img, err := ParseImage(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				golden(t, filepath.Join("imageinfo", name+"_"+chip.String()+".txt"), []byte(FormatImageInfo(img, len(b))))
+			}
+		}
+	}
+	golden(t, "builder.sha256", []byte(sums.String()))
+}
+
+func TestBuildDeterministic(t *testing.T) {
+	spec := AppSpec{Chip: ChipESP32, Size: 64 << 10, Seed: 42}
+	a, _ := BuildApp(spec)
+	b, _ := BuildApp(spec)
+	spec.Seed = 43
+	c, _ := BuildApp(spec)
+	if !bytes.Equal(a, b) || bytes.Equal(a, c) {
+		t.Error("builds are not a pure function of the spec")
+	}
+}
+
+func TestBuildBootloader(t *testing.T) {
+	b, err := BuildBootloader(BootloaderSpec{Chip: ChipESP32C3, Version: 7, IDFVersion: "v5.3", FlashFreq: "80m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ParseImage(b)
+	if err != nil || img.Verify() != nil {
+		t.Fatalf("%v %v", err, img.Verify())
+	}
+	if d := img.BootloaderDesc; d == nil || d.Version != 7 || d.IDFVersion != "v5.3" || d.DateTime != "Jan  2 2024 03:04:05" {
+		t.Errorf("desc %+v", d)
+	}
+	if img.AppDesc != nil || img.FlashFreqName() != "80m" || len(b) != 0x5000 {
+		t.Errorf("app desc %v freq %s len %d", img.AppDesc, img.FlashFreqName(), len(b))
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	cases := []struct {
+		spec AppSpec
+		want string
+	}{
+		{AppSpec{Chip: 99}, "chip id 99 is not a chip this builder knows"},
+		{AppSpec{Size: 100}, "size 100 is below the minimum of 1024 bytes"},
+		{AppSpec{FlashMode: "fast"}, `flash mode "fast"`},
+		{AppSpec{FlashSize: "3MB"}, `flash size "3MB"`},
+		{AppSpec{Chip: ChipESP32C2, FlashFreq: "80m"}, `flash frequency "80m" for esp32c2 (want 60m, 30m, 20m, 15m)`},
+		{AppSpec{MinRev: 300, MaxRev: 200}, "max revision v2.0 is below min revision v3.0"},
+		{AppSpec{Version: strings.Repeat("v", 32)}, "app descriptor version"},
+	}
+	for _, c := range cases {
+		_, err := BuildApp(c.spec)
+		if !errors.Is(err, ErrBuild) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("BuildApp(%+v) = %v, want %q", c.spec, err, c.want)
 		}
 	}
 }

@@ -62,7 +62,8 @@ func TestDumpBuilt(t *testing.T) {
 	}
 	_ = os.WriteFile(filepath.Join(dir, "hand.bin"), handImage(), 0o644)
 	for _, chip := range Chips() {
-		app, err := BuildApp(AppSpec{Chip: chip, Size: 200 << 10, Seed: 1, MinRev: 1, MaxRev: 301})
+		app, err := BuildApp(AppSpec{Chip: chip, Size: 200 << 10, Seed: 1, MinRev: 1, MaxRev: 301,
+			Version: "1.2.3", ProjectName: "golden", IDFVersion: "v5.2.1"})
 		if err != nil {
 			t.Fatal(err)
 		}
