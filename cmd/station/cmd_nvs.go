@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"fleetline/firmware/nvs"
+)
+
+func init() {
+	register(&command{
+		name:    "nvs",
+		summary: "generate an NVS partition image from a CSV, or dump one",
+		run:     runNVS,
+	})
+}
+
+const nvsUsage = `usage:
+  station nvs generate INPUT.csv OUTPUT.bin --size 0x6000 [--version 2] [--read-only]
+  station nvs dump FILE [--json]`
+
+func runNVS(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("%s", nvsUsage)
+	}
+	switch args[0] {
+	case "generate":
+		return runNVSGenerate(args[1:], stdout, stderr)
+	case "dump":
+		return runNVSDump(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, nvsUsage)
+		return nil
+	}
+	return usagef("nvs: unknown subcommand %q\n%s", args[0], nvsUsage)
+}
+
+// nvsArgs parses flags that may come before, between or after the
+// positional arguments, and returns the positional ones.
+func nvsArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+func runNVSGenerate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("nvs generate", stderr)
+	size := fs.String("size", "", "partition size in bytes, a multiple of 4096 (e.g. 0x6000)")
+	version := fs.Int("version", 2, "NVS format version: 2 (multi-page blobs) or 1")
+	readOnly := fs.Bool("read-only", false, "allow 0x1000 and 0x2000, for partitions flagged readonly")
+	pos, err := nvsArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || *size == "" {
+		return usagef("nvs generate: want INPUT.csv OUTPUT.bin and --size\n%s", nvsUsage)
+	}
+	n, err := strconv.ParseInt(*size, 0, 64)
+	if err != nil || n <= 0 || n > 1<<30 {
+		return usagef("nvs generate: --size %q: want a byte count such as 0x6000", *size)
+	}
+	opt := nvs.BuildOptions{ReadOnly: *readOnly}
+	switch *version {
+	case 1:
+		opt.Version = nvs.Version1
+	case 2:
+		opt.Version = nvs.Version2
+	default:
+		return usagef("nvs generate: --version %d: want 1 or 2", *version)
+	}
+	img, err := nvs.GenerateCSVFile(pos[0], int(n), opt)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(pos[1], img, 0o644); err != nil {
+		return fmt.Errorf("nvs generate: write image: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d bytes, NVS format version %d\n", pos[1], len(img), *version)
+	return nil
+}
+
+func runNVSDump(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("nvs dump", stderr)
+	asJSON := fs.Bool("json", false, "print JSON instead of tables")
+	pos, err := nvsArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("nvs dump: want one FILE\n%s", nvsUsage)
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return fmt.Errorf("nvs dump: %w", err)
+	}
+	defer f.Close()
+	p, err := nvs.Read(f)
+	if err != nil {
+		if errors.Is(err, nvs.ErrCorrupt) {
+			return &exitError{code: 1, err: fmt.Errorf("nvs dump %s: %w", pos[0], err)}
+		}
+		return err
+	}
+	d := nvs.MakeDump(p)
+	if *asJSON {
+		err = d.WriteJSON(stdout)
+	} else {
+		err = d.WriteText(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if len(d.Problems) > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("nvs dump %s: %d problems found", pos[0], len(d.Problems))}
+	}
+	return nil
+}
