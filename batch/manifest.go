@@ -46,9 +46,10 @@ type Manifest struct {
 // Serial is the SN template and the range of sequence numbers the batch may
 // use. Capacity is End-Start+1.
 type Serial struct {
-	Template string `toml:"template"` // serialno template, e.g. "FL{YY}{WW}-{SEQ:6}"
+	Template string `toml:"template"` // serialno template, e.g. "FL{yy}{ww}-{seq:06}"
 	Start    uint64 `toml:"start"`    // first sequence number
 	End      uint64 `toml:"end"`      // last sequence number, inclusive
+	Lot      string `toml:"lot"`      // lot code for {lot} fields
 }
 
 // Capacity returns how many SNs the range holds.

@@ -24,7 +24,7 @@ func TestLoadExample(t *testing.T) {
 		{"bundle resolved", m.Bundle, filepath.Join(dir, "build")},
 		{"claim key resolved", m.Claim.Key, filepath.Join(dir, "claim/claim.key.pem")},
 		{"capacity", m.Serial.Capacity(), uint64(10000)},
-		{"extra", m.Factory.Extra["lot"], "L2026-49"},
+		{"extra", m.Factory.Extra["lot"], "L2649"},
 		{"vdd unit", m.Limits["vdd"].Unit, "V"},
 		{"flash timeout", m.Timeouts.Flash, 3 * time.Minute},
 		{"backoff", m.Retry.Backoff, 2 * time.Second},
@@ -44,7 +44,7 @@ const minimal = `batch = "B1"
 bundle = "b"
 quantity = 2
 [serial]
-template = "S{SEQ:4}"
+template = "S{seq:04}"
 start = 1
 end = 10
 [claim]

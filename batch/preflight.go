@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"fleetline/serialno"
 )
 
 // Severity says whether a finding stops the batch.
@@ -67,6 +69,7 @@ const (
 	CodeFactoryTooLarge    = "factory_data_too_large"
 	CodeFactoryUnchecked   = "factory_data_unchecked"
 	CodeSNRangeTooSmall    = "sn_range_too_small"
+	CodeSNTemplate         = "sn_template_invalid"
 	CodeDatabaseReadOnly   = "database_not_writable"
 	CodeCABundleInvalid    = "ca_bundle_invalid"
 	CodeQuantityDone       = "quantity_reached"
@@ -113,6 +116,13 @@ func Preflight(m *Manifest, env Env) Findings {
 	}
 	if _, err := LoadCAPool(m.Device.CABundle); err != nil {
 		add(SevError, CodeCABundleInvalid, "point device.ca_bundle at the PEM file of the CA that signs device certificates", "%v", err)
+	}
+	if t, err := serialno.Parse(m.Serial.Template); err != nil {
+		add(SevError, CodeSNTemplate, "fix serial.template (fields: {yy} {ww} {lot} {seq:N} {check:luhn} ...)", "serial.template: %v", err)
+	} else if err := t.CheckRange(serialno.Range{First: m.Serial.Start, Last: m.Serial.End}); err != nil {
+		add(SevError, CodeSNTemplate, "lower serial.end or widen the template's {seq:N}", "%v", err)
+	} else if t.NeedsLot() && m.Serial.Lot == "" {
+		add(SevError, CodeSNTemplate, "set serial.lot", "serial.template %q has a {lot} field but serial.lot is empty", m.Serial.Template)
 	}
 	if c := m.Serial.Capacity(); c < uint64(m.Quantity) {
 		add(SevError, CodeSNRangeTooSmall, "widen serial.start..serial.end or lower the quantity",

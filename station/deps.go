@@ -92,7 +92,9 @@ type AttemptInfo struct {
 	Station  string
 	Operator string
 	Chip     string
+	Revision int
 	Retest   bool
+	Rework   bool
 	Number   int // attempt number for this board in this run, from 1
 	Started  time.Time
 }
@@ -161,9 +163,10 @@ type Store interface {
 	FinishAttempt(ctx context.Context, attempt int64, o Outcome) error
 	// Confirm marks the SN as built: the unit passed.
 	Confirm(ctx context.Context, batch, sn string) error
-	// KeyOwner returns the SN of another unit (not sn) whose device
-	// certificate has this public key or serial, or "" when none has.
-	KeyOwner(ctx context.Context, sn, publicKeySHA256, certSerial string) (string, error)
+	// KeyOwner names another board (not the one with this MAC) whose
+	// recorded device certificate has this public key or serial, or ""
+	// when none has. The engine records the board's provisioning first.
+	KeyOwner(ctx context.Context, mac, publicKeySHA256, certSerial string) (string, error)
 	// UnitByMAC returns the unit built for a MAC, or ErrUnknownUnit.
 	UnitByMAC(ctx context.Context, mac string) (*Unit, error)
 	// Counts returns the batch's counters, for progress and resume.

@@ -40,6 +40,8 @@ type Engine struct {
 	counts      batch.Counts
 	runPassed   int // boards of this run whose final attempt passed
 	runFailed   int
+	runAttempts int
+	runStart    time.Time
 	interrupted bool
 	running     bool
 	wg          sync.WaitGroup
@@ -107,6 +109,7 @@ func (e *Engine) Start(ctx context.Context, slots []Slot) error {
 	}
 	e.running = true
 	e.counts = counts
+	e.runStart = e.clock.Now()
 	for _, s := range slots {
 		if _, dup := e.slots[s.Name]; dup {
 			e.mu.Unlock()

@@ -111,8 +111,8 @@ func (r *rig) events(typ EventType) []Event {
 func TestCleanBatch(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 4
-	r.line.add("A", firmware{}, firmware{})
-	r.line.add("B", firmware{}, firmware{})
+	r.line.add("A", fwSpec{}, fwSpec{})
+	r.line.add("B", fwSpec{}, fwSpec{})
 	sum := r.run("A", "B")
 	if sum.RunPassed != 4 || sum.RunFailed != 0 || sum.Interrupted {
 		t.Fatalf("summary %+v", sum)
@@ -165,8 +165,8 @@ func TestCleanBatch(t *testing.T) {
 func TestEventOrderPerSlot(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 2
-	r.line.add("A", firmware{})
-	r.line.add("B", firmware{})
+	r.line.add("A", fwSpec{})
+	r.line.add("B", fwSpec{})
 	r.run("A", "B")
 	for _, slot := range []string{"A", "B"} {
 		var seq []string
@@ -202,27 +202,27 @@ func TestFailures(t *testing.T) {
 	other := newTestCA(t, "other CA")
 	tests := []struct {
 		name     string
-		fw       firmware
+		fw       fwSpec
 		reason   string
 		kind     Kind
 		attempts int
 	}{
-		{"out of limits", firmware{tests: []selftest.Test{{Name: "vdd", Value: 2.9, Low: 3.1, High: 3.5, Pass: true}}}, ReasonTestOutOfLimits, KindDevice, 1},
-		{"test missing", firmware{tests: []selftest.Test{{Name: "wifi", Value: 1, Low: 0, High: 2, Pass: true}}}, ReasonTestMissing, KindDevice, 1},
-		{"claim expired", firmware{result: &selftest.ProvResult{Op: "connect", Error: "TLS alert: certificate expired"}}, ReasonClaimExpired, KindProvisioning, 1},
-		{"template missing", firmware{result: &selftest.ProvResult{Op: "RegisterThing", StatusCode: 404, ErrorCode: "ResourceNotFoundException", ErrorMessage: "Template T does not exist"}}, ReasonTemplateMissing, KindProvisioning, 1},
-		{"claim not registered", firmware{result: &selftest.ProvResult{Op: "CreateCertificateFromCsr", StatusCode: 403, ErrorCode: "Forbidden", ErrorMessage: "claim certificate not registered"}}, ReasonClaimNotReg, KindProvisioning, 1},
-		{"clock", firmware{result: &selftest.ProvResult{Op: "connect", Error: "certificate is not yet valid"}}, ReasonClockInvalid, KindProvisioning, 3},
-		{"throttled", firmware{result: &selftest.ProvResult{Op: "RegisterThing", StatusCode: 429, ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded"}}, ReasonThrottled, KindProvisioning, 3},
-		{"unreachable", firmware{result: &selftest.ProvResult{Op: "connect", Error: "dial tcp: connection refused"}}, ReasonCloudUnreachable, KindProvisioning, 3},
-		{"mac mismatch", firmware{helloMAC: "aa:bb:cc:dd:ee:ff"}, ReasonMACMismatch, KindVerify, 1},
-		{"sn mismatch", firmware{helloSN: "OTHER"}, ReasonSNMismatch, KindVerify, 1},
-		{"chain", firmware{ca: other}, ReasonCertChainInvalid, KindVerify, 1},
-		{"thing", firmware{thing: "someone-else"}, ReasonThingMismatch, KindVerify, 1},
-		{"claim not erased", firmware{skipErase: true}, ReasonClaimNotErased, KindVerify, 1},
-		{"key leaked", firmware{leakKey: true}, ReasonPrivateKeyLeaked, KindVerify, 1},
-		{"verdict", firmware{verdictFail: "wifi_scan"}, ReasonBoardFailed, KindDevice, 1},
-		{"removed", firmware{removeAfterHello: true}, ReasonBoardRemoved, KindCanceled, 1},
+		{"out of limits", fwSpec{tests: []selftest.Test{{Name: "vdd", Value: 2.9, Low: 3.1, High: 3.5, Pass: true}}}, ReasonTestOutOfLimits, KindDevice, 1},
+		{"test missing", fwSpec{tests: []selftest.Test{{Name: "wifi", Value: 1, Low: 0, High: 2, Pass: true}}}, ReasonTestMissing, KindDevice, 1},
+		{"claim expired", fwSpec{result: &selftest.ProvResult{Op: "connect", Error: "TLS alert: certificate expired"}}, ReasonClaimExpired, KindProvisioning, 1},
+		{"template missing", fwSpec{result: &selftest.ProvResult{Op: "RegisterThing", StatusCode: 404, ErrorCode: "ResourceNotFoundException", ErrorMessage: "Template T does not exist"}}, ReasonTemplateMissing, KindProvisioning, 1},
+		{"claim not registered", fwSpec{result: &selftest.ProvResult{Op: "CreateCertificateFromCsr", StatusCode: 403, ErrorCode: "Forbidden", ErrorMessage: "claim certificate not registered"}}, ReasonClaimNotReg, KindProvisioning, 1},
+		{"clock", fwSpec{result: &selftest.ProvResult{Op: "connect", Error: "certificate is not yet valid"}}, ReasonClockInvalid, KindProvisioning, 3},
+		{"throttled", fwSpec{result: &selftest.ProvResult{Op: "RegisterThing", StatusCode: 429, ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded"}}, ReasonThrottled, KindProvisioning, 3},
+		{"unreachable", fwSpec{result: &selftest.ProvResult{Op: "connect", Error: "dial tcp: connection refused"}}, ReasonCloudUnreachable, KindProvisioning, 3},
+		{"mac mismatch", fwSpec{helloMAC: "aa:bb:cc:dd:ee:ff"}, ReasonMACMismatch, KindVerify, 1},
+		{"sn mismatch", fwSpec{helloSN: "OTHER"}, ReasonSNMismatch, KindVerify, 1},
+		{"chain", fwSpec{ca: other}, ReasonCertChainInvalid, KindVerify, 1},
+		{"thing", fwSpec{thing: "someone-else"}, ReasonThingMismatch, KindVerify, 1},
+		{"claim not erased", fwSpec{skipErase: true}, ReasonClaimNotErased, KindVerify, 1},
+		{"key leaked", fwSpec{leakKey: true}, ReasonPrivateKeyLeaked, KindVerify, 1},
+		{"verdict", fwSpec{verdictFail: "wifi_scan"}, ReasonBoardFailed, KindDevice, 1},
+		{"removed", fwSpec{removeAfterHello: true}, ReasonBoardRemoved, KindCanceled, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,7 +261,7 @@ func TestFailures(t *testing.T) {
 func TestDuplicateKey(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 2
-	r.line.add("A", firmware{serial: 4242}, firmware{serial: 4242})
+	r.line.add("A", fwSpec{serial: 4242}, fwSpec{serial: 4242})
 	r.run("A")
 	if got := r.store.outcomes(); !slices.Equal(got, []string{"SN0001:pass", "SN0002:" + ReasonDuplicateKey}) {
 		t.Errorf("outcomes %v", got)
@@ -271,7 +271,7 @@ func TestDuplicateKey(t *testing.T) {
 func TestTransientRetry(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1
-	b := r.line.add("A", firmware{})[0]
+	b := r.line.add("A", fwSpec{})[0]
 	b.writeFails = 1
 	sum := r.run("A")
 	if sum.RunPassed != 1 {
@@ -288,7 +288,7 @@ func TestTransientRetry(t *testing.T) {
 func TestRetriesAreBounded(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1
-	b := r.line.add("A", firmware{})[0]
+	b := r.line.add("A", fwSpec{})[0]
 	b.writeFails = 10
 	r.run("A")
 	if n := len(r.store.attempts); n != 3 {
@@ -299,8 +299,8 @@ func TestRetriesAreBounded(t *testing.T) {
 func TestQuarantine(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 3
-	bad := firmware{tests: []selftest.Test{{Name: "vdd", Value: 0}}}
-	r.line.add("A", bad, bad, firmware{})
+	bad := fwSpec{tests: []selftest.Test{{Name: "vdd", Value: 0}}}
+	r.line.add("A", bad, bad, fwSpec{})
 	r.line.add("B")
 	r.start("A", "B")
 	// Two failed boards in a row quarantine slot A; the third waits.
@@ -324,7 +324,7 @@ func TestNoSyncReportedOnce(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1
 	r.line.fails["A"] = 3
-	r.line.add("A", firmware{})
+	r.line.add("A", fwSpec{})
 	sum := r.run("A")
 	var unanswered []UnitResult
 	for _, ev := range r.events(EvUnitResult) {
@@ -344,7 +344,7 @@ func TestWrongChipReservesNothing(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1
 	r.cfg.Image.Chip = "esp32s3"
-	r.line.add("A", firmware{})
+	r.line.add("A", fwSpec{})
 	r.run("A")
 	res := r.results()
 	if len(res) != 1 || res[0].Reason != ReasonWrongChip || res[0].SN != "" {
@@ -359,7 +359,7 @@ func TestStoreFailure(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1
 	r.store.failOn = "Confirm"
-	r.line.add("A", firmware{})
+	r.line.add("A", fwSpec{})
 	r.run("A")
 	res := r.results()
 	if len(res) != 1 || res[0].Reason != ReasonStoreFailed || res[0].Kind != KindStore {
@@ -369,7 +369,7 @@ func TestStoreFailure(t *testing.T) {
 
 func TestStopFinishesBoardsInFlight(t *testing.T) {
 	r := newRig(t)
-	b := r.line.add("A", firmware{}, firmware{})[0]
+	b := r.line.add("A", fwSpec{}, fwSpec{})[0]
 	b.writeBlock = make(chan struct{})
 	r.start("A")
 	waitFor(t, r, func() bool { return hasStep(r, "A", StepFlash) })
@@ -383,7 +383,7 @@ func TestStopFinishesBoardsInFlight(t *testing.T) {
 
 func TestCancelRecordsInterruptedAttempt(t *testing.T) {
 	r := newRig(t)
-	b := r.line.add("A", firmware{})[0]
+	b := r.line.add("A", fwSpec{})[0]
 	b.writeBlock = make(chan struct{})
 	eng, err := New(r.cfg, Deps{Connector: r.line, Store: r.store, Clock: r.clock})
 	if err != nil {
@@ -417,7 +417,7 @@ func TestCancelRecordsInterruptedAttempt(t *testing.T) {
 func TestPauseAndResume(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1
-	r.line.add("A", firmware{})
+	r.line.add("A", fwSpec{})
 	eng, err := New(r.cfg, Deps{Connector: r.line, Store: r.store, Clock: r.clock})
 	if err != nil {
 		t.Fatal(err)
@@ -447,7 +447,7 @@ func TestPauseAndResume(t *testing.T) {
 func TestResumeReusesSN(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1
-	b := r.line.add("A", firmware{})[0]
+	b := r.line.add("A", fwSpec{})[0]
 	b.writeFails = 10
 	r.cfg.Retry.MaxAttempts = 1
 	r.run("A")
@@ -471,7 +471,7 @@ func TestResumeReusesSN(t *testing.T) {
 func TestQuantityStopsTheRun(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Quantity = 2
-	r.line.add("A", firmware{}, firmware{}, firmware{})
+	r.line.add("A", fwSpec{}, fwSpec{}, fwSpec{})
 	sum := r.run("A")
 	if sum.RunPassed != 2 || sum.Stats.Remaining != 0 {
 		t.Errorf("summary %+v", sum)
@@ -481,7 +481,7 @@ func TestQuantityStopsTheRun(t *testing.T) {
 func TestSetOperator(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1
-	b := r.line.add("A", firmware{})[0]
+	b := r.line.add("A", fwSpec{})[0]
 	b.writeBlock = make(chan struct{})
 	r.start("A")
 	r.eng.SetOperator("op2")

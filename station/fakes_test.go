@@ -99,7 +99,7 @@ func (ca *testCA) issue(pub *ecdsa.PublicKey, cn string, nb, na time.Time, seria
 // ---- boards ----
 
 // firmware says how a fake board's factory app behaves.
-type firmware struct {
+type fwSpec struct {
 	helloMAC, helloSN string // override what hello reports
 	tests             []selftest.Test
 	result            *selftest.ProvResult // a rejected provisioning
@@ -116,7 +116,7 @@ type firmware struct {
 
 type fakeBoard struct {
 	info ChipInfo
-	fw   firmware
+	fw   fwSpec
 	line *fakeLine
 
 	mu         sync.Mutex
@@ -345,7 +345,7 @@ func newFakeLine(t testing.TB) *fakeLine {
 var macCounter atomic.Int64
 
 // add loads boards with the given firmware into slot and returns them.
-func (l *fakeLine) add(slot string, fws ...firmware) []*fakeBoard {
+func (l *fakeLine) add(slot string, fws ...fwSpec) []*fakeBoard {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []*fakeBoard
@@ -485,11 +485,11 @@ func (s *fakeStore) Confirm(_ context.Context, b, sn string) error {
 	return nil
 }
 
-func (s *fakeStore) KeyOwner(_ context.Context, sn, pub, serial string) (string, error) {
+func (s *fakeStore) KeyOwner(_ context.Context, mac, pub, serial string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, a := range s.attempts {
-		if a.prov != nil && a.info.SN != sn && a.outcome != nil && a.outcome.Passed && (a.prov.PublicKeySHA256 == pub || a.prov.CertSerial == serial) {
+		if a.prov != nil && a.info.MAC != mac && (a.prov.PublicKeySHA256 == pub || a.prov.CertSerial == serial) {
 			return a.info.SN, nil
 		}
 	}

@@ -116,10 +116,6 @@ func (a *attempt) runBuild(ctx context.Context) *Failure {
 		return f
 	}
 	return a.step(ctx, StepRecord, func(ctx context.Context) (string, error) {
-		if err := e.store.RecordProvisioning(ctx, a.id, a.prov); err != nil {
-			return "", fail(StepRecord, ReasonStoreFailed, err, "record provisioning: %v", err)
-		}
-		a.hasProv = false
 		b := e.cfg.Batch
 		if a.unit != nil {
 			b = a.unit.Batch
@@ -179,7 +175,8 @@ func (a *attempt) reserve(ctx context.Context) *Failure {
 func (a *attempt) open(ctx context.Context, retest bool) *Failure {
 	e := a.e
 	id, err := e.store.StartAttempt(ctx, AttemptInfo{Batch: e.cfg.Batch, SN: a.sn, MAC: a.info.MAC, Slot: a.ss.slot.Name,
-		Station: e.cfg.Station, Operator: e.currentOperator(), Chip: a.info.Chip, Retest: retest, Number: a.n, Started: a.started})
+		Station: e.cfg.Station, Operator: e.currentOperator(), Chip: a.info.Chip, Revision: a.info.Revision,
+		Retest: retest, Rework: e.cfg.Mode == ModeRework, Number: a.n, Started: a.started})
 	if err != nil {
 		return fail(StepReserve, ReasonStoreFailed, err, "open the attempt record: %v", err)
 	}
@@ -280,6 +277,9 @@ func (a *attempt) finish(ctx context.Context, f *Failure) (UnitResult, *Failure)
 		f.Message = "interrupted: " + f.Message
 	}
 	if a.id != 0 {
+		e.mu.Lock()
+		e.runAttempts++
+		e.mu.Unlock()
 		if a.hasProv {
 			if err := e.store.RecordProvisioning(rctx, a.id, a.prov); err != nil && f == nil {
 				f = fail(StepRecord, ReasonStoreFailed, err, "record provisioning: %v", err)

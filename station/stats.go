@@ -67,6 +67,13 @@ func (e *Engine) statsLocked() Stats {
 	st := Stats{Quantity: e.cfg.Quantity, Passed: p.Passed, Failed: p.Failed, InProgress: e.inFlight,
 		Remaining: p.Remaining, Attempts: p.Attempts, FirstPassYield: p.FirstPassYield,
 		FinalYield: p.FinalYield, UnitsPerHour: p.UnitsPerHour}
+	if st.UnitsPerHour == 0 && !e.runStart.IsZero() {
+		// The store keeps no times for its counters: rate this run.
+		st.UnitsPerHour = batch.Rate(e.runPassed, e.runStart, e.clock.Now())
+	}
+	if st.Attempts == 0 {
+		st.Attempts = e.runAttempts
+	}
 	for _, n := range e.order {
 		st.Slots = append(st.Slots, e.slots[n].stats)
 	}

@@ -1,0 +1,119 @@
+package batch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"fleetline/firmware"
+	"fleetline/firmware/nvs"
+	"fleetline/serialno"
+)
+
+// LoadBundle loads the manifest's firmware bundle: an ESP-IDF build
+// directory (or its flasher_args.json) or a bundle manifest file.
+func LoadBundle(path string) (*firmware.Bundle, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	if st.IsDir() {
+		return firmware.LoadBuildDir(path)
+	}
+	if filepath.Base(path) == "flasher_args.json" {
+		return firmware.LoadBuildDir(filepath.Dir(path))
+	}
+	return firmware.LoadManifest(path)
+}
+
+// FactoryData returns the factory data a board with this SN gets.
+func (m *Manifest) FactoryData(claim *ClaimCert, sn string) nvs.FactoryData {
+	keys := make([]string, 0, len(m.Factory.Extra))
+	for k := range m.Factory.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fd := nvs.FactoryData{Namespace: m.Factory.Namespace, ClaimCertPEM: claim.PEM, ClaimKeyPEM: claim.KeyPEM,
+		SN: sn, Template: m.Claim.Template, Endpoint: m.Claim.Endpoint}
+	for _, k := range keys {
+		fd.Extra = append(fd.Extra, nvs.Str(m.Factory.Namespace, k, m.Factory.Extra[k]))
+	}
+	return fd
+}
+
+// LongestSN renders the range's last sequence number: the widest SN the
+// batch can write, for sizing the factory data.
+func (m *Manifest) LongestSN(now time.Time) (string, error) {
+	t, err := serialno.Parse(m.Serial.Template)
+	if err != nil {
+		return "", err
+	}
+	return t.Format(m.Serial.End, serialno.Fields{Date: now, Lot: m.Serial.Lot})
+}
+
+// FirmwareChecks returns the pre-flight checks that load the bundle: its
+// validation against the chip, and whether the factory data fits its
+// partition.
+func FirmwareChecks() Checks {
+	return Checks{
+		ValidateBundle: func(path, chip string) []string {
+			b, err := LoadBundle(path)
+			if err != nil {
+				return []string{err.Error()}
+			}
+			var out []string
+			if err := b.Validate(firmware.Target{Chip: chip, Revision: -1}); err != nil {
+				if ve, ok := err.(*firmware.ValidationError); ok {
+					for _, p := range ve.Problems {
+						out = append(out, p.String())
+					}
+				} else {
+					out = append(out, err.Error())
+				}
+			}
+			if m := b.AppDesc(); m == nil {
+				out = append(out, "no app descriptor: the firmware version cannot be checked")
+			}
+			return out
+		},
+		FactoryFit: func(m *Manifest) (int, int, error) {
+			if m.Factory.Format != "nvs" {
+				return 0, 0, fmt.Errorf("factory.format %q is not supported by this station yet (use nvs)", m.Factory.Format)
+			}
+			b, err := LoadBundle(m.Bundle)
+			if err != nil {
+				return 0, 0, err
+			}
+			if b.PartitionTable == nil {
+				return 0, 0, fmt.Errorf("the bundle has no partition table")
+			}
+			p, ok := b.PartitionTable.Find(m.Factory.Partition)
+			if !ok {
+				return 0, 0, fmt.Errorf("no partition %q in the bundle's table", m.Factory.Partition)
+			}
+			claim, err := LoadClaim(m)
+			if err != nil {
+				return 0, 0, err
+			}
+			sn, err := m.LongestSN(time.Now())
+			if err != nil {
+				return 0, 0, err
+			}
+			fd := m.FactoryData(claim, sn)
+			_, err = nvs.BuildFactoryNVS(fd, int(p.Size))
+			if !errors.Is(err, nvs.ErrPartitionFull) {
+				return 0, int(p.Size), err
+			}
+			// Find the partition size the data needs, for the finding.
+			for need := int(p.Size) + 0x1000; need <= 1<<20; need += 0x1000 {
+				if _, err := nvs.BuildFactoryNVS(fd, need); err == nil {
+					return need, int(p.Size), nil
+				}
+			}
+			return 1<<20 + 1, int(p.Size), nil
+		},
+	}
+}

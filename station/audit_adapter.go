@@ -1,0 +1,163 @@
+package station
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fleetline/batch"
+	"fleetline/station/audit"
+)
+
+// AuditStore adapts the SQLite audit log to the engine's Store.
+type AuditStore struct {
+	S *audit.Store
+}
+
+var _ Store = AuditStore{}
+
+// Reserve implements Store.
+func (a AuditStore) Reserve(ctx context.Context, batchID, mac string) (string, error) {
+	r, err := a.S.Reserve(ctx, batchID, mac)
+	if err != nil {
+		return "", err
+	}
+	return r.SN, nil
+}
+
+// StartAttempt implements Store.
+func (a AuditStore) StartAttempt(ctx context.Context, ai AttemptInfo) (int64, error) {
+	kind := audit.KindNormal
+	switch {
+	case ai.Retest:
+		kind = audit.KindRetest
+	case ai.Rework:
+		kind = audit.KindRework
+	}
+	return a.S.StartAttempt(ctx, audit.AttemptStart{Batch: ai.Batch, MAC: ai.MAC, Chip: ai.Chip,
+		Revision: fmt.Sprint(ai.Revision), Slot: ai.Slot, Operator: ai.Operator, Kind: kind})
+}
+
+// RecordStep implements Store.
+func (a AuditStore) RecordStep(ctx context.Context, attempt int64, s StepEntry) error {
+	res := "pass"
+	if !s.OK {
+		res = "fail"
+	}
+	msg := s.Detail
+	if s.Reason != "" {
+		msg = s.Reason + ": " + s.Detail
+	}
+	ms := make([]audit.Measurement, len(s.Measurements))
+	for i, m := range s.Measurements {
+		ms[i] = audit.Measurement{Name: m.Name, Value: m.Value, Unit: m.Unit, Low: m.Low, High: m.High, Passed: m.Passed}
+	}
+	return a.S.RecordStep(ctx, attempt, audit.Step{Name: string(s.Step), Start: s.Started, End: s.Started.Add(s.Duration),
+		Result: res, Message: msg, Measurements: ms})
+}
+
+// RecordProvisioning implements Store. The cloud's rejected triple, when
+// there is one, goes into the attempt's end message; the audit schema keeps
+// names and fingerprints here.
+func (a AuditStore) RecordProvisioning(ctx context.Context, attempt int64, p Provisioning) error {
+	if p.ThingName == "" && p.CertificateID == "" && p.CertSHA256 == "" && p.PublicKeySHA256 == "" {
+		return nil
+	}
+	return a.S.RecordProvisioning(ctx, attempt, audit.Provisioning{ThingName: p.ThingName, DeviceCertID: p.CertificateID,
+		CertSHA256: p.CertSHA256, PublicKeySHA256: p.PublicKeySHA256})
+}
+
+// FinishAttempt implements Store. A cancelled attempt ends as a failure of
+// kind canceled, with its reason (board_removed, stopped).
+func (a AuditStore) FinishAttempt(ctx context.Context, attempt int64, o Outcome) error {
+	out := audit.Outcome{Result: audit.OutcomePass}
+	if !o.Passed {
+		out = audit.Outcome{Result: audit.OutcomeFail, ReasonCode: o.Reason, ReasonKind: string(o.Kind),
+			Message: strings.TrimSpace(string(o.Step) + ": " + o.Message)}
+	}
+	return a.S.FinishAttempt(ctx, attempt, out)
+}
+
+// Confirm implements Store.
+func (a AuditStore) Confirm(ctx context.Context, _ string, sn string) error { return a.S.Confirm(ctx, sn) }
+
+// KeyOwner implements Store from the log's duplicate-key report, which
+// covers every batch; certificate serials are not kept by the log.
+func (a AuditStore) KeyOwner(ctx context.Context, mac, pub, _ string) (string, error) {
+	dups, err := a.S.DuplicatePublicKeys(ctx)
+	if err != nil {
+		return "", err
+	}
+	mac, _ = audit.NormalizeMAC(mac)
+	for _, d := range dups {
+		if !strings.EqualFold(d.PublicKeySHA256, pub) {
+			continue
+		}
+		for _, m := range d.MACs {
+			if m != mac {
+				if u, err := a.S.UnitByMAC(ctx, m); err == nil && u.SN != "" {
+					return u.SN + " (" + m + ")", nil
+				}
+				return m, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// UnitByMAC implements Store: the unit and, from its history, what its
+// last passed build attempt recorded.
+func (a AuditStore) UnitByMAC(ctx context.Context, mac string) (*Unit, error) {
+	u, err := a.S.UnitByMAC(ctx, mac)
+	if errors.Is(err, audit.ErrNotFound) || (err == nil && u.SN == "") {
+		return nil, ErrUnknownUnit
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &Unit{SN: u.SN, MAC: u.MAC, Batch: u.Batch, Confirmed: u.State == audit.StateConfirmed}
+	hist, err := a.S.History(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, at := range hist {
+		if at.Kind == audit.KindRetest || at.Outcome != audit.OutcomePass {
+			continue
+		}
+		if n := len(at.Provisioning); n > 0 {
+			p := at.Provisioning[n-1]
+			out.ThingName, out.CertSHA256 = p.ThingName, p.CertSHA256
+		}
+		for _, st := range at.Steps {
+			if st.Name == string(StepBoot) {
+				out.Firmware = bootFirmware(st.Message)
+			}
+		}
+	}
+	return out, nil
+}
+
+// bootFirmware reads the firmware version from a boot step's message
+// ("firmware 1.4.2, mode normal").
+func bootFirmware(msg string) string {
+	rest, ok := strings.CutPrefix(msg, "firmware ")
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, ",")
+	return v
+}
+
+// Counts implements Store from the log's progress and yield.
+func (a AuditStore) Counts(ctx context.Context, batchID string) (batch.Counts, error) {
+	p, err := a.S.BatchProgress(ctx, batchID)
+	if err != nil {
+		return batch.Counts{}, err
+	}
+	y, err := a.S.BatchYield(ctx, batchID)
+	if err != nil {
+		return batch.Counts{}, err
+	}
+	return batch.Counts{Tried: int(p.Passed + p.Failed), Passed: int(p.Passed), Failed: int(p.Failed), FirstPassed: int(y.FirstPass)}, nil
+}

@@ -1,0 +1,188 @@
+package station
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"fleetline/flasher"
+	"fleetline/flasher/netport"
+	"fleetline/flasher/portio"
+	"fleetline/flasher/rfc2217"
+)
+
+// OpenFunc opens a slot's port at baud; an error means nothing answers at
+// the address (the engine then waits quietly for a board).
+type OpenFunc func(ctx context.Context, address string, baud int) (portio.Port, error)
+
+// OpenPort opens rfc2217:// and socket:// addresses, and device paths
+// through OpenDevice when it is set.
+func OpenPort(ctx context.Context, address string, baud int) (portio.Port, error) {
+	switch {
+	case strings.HasPrefix(address, rfc2217.Scheme+"://"):
+		return rfc2217.Dial(ctx, address, baud)
+	case strings.HasPrefix(address, netport.Scheme+"://"):
+		return netport.Dial(ctx, address)
+	case OpenDevice != nil:
+		return OpenDevice(ctx, address, baud)
+	}
+	return nil, fmt.Errorf("open %s: local serial devices are not available in this build; use rfc2217:// or socket://", address)
+}
+
+// OpenDevice opens a local serial device; the command wires it to
+// flasher/serialport so the station package stays free of the OS layer.
+var OpenDevice OpenFunc
+
+// FlasherConnector connects slots with the fleetline flasher: open the
+// port, reset into the ROM loader, SYNC, identify, and switch to the
+// flashing baud.
+type FlasherConnector struct {
+	Open  OpenFunc        // default OpenPort
+	Reset []flasher.Reset // reset strategies; nil: the flasher's defaults
+	Logf  func(string, ...any)
+}
+
+// Connect implements Connector.
+func (fc *FlasherConnector) Connect(ctx context.Context, slot Slot, baud int) (Board, error) {
+	open := fc.Open
+	if open == nil {
+		open = OpenPort
+	}
+	port, err := open(ctx, slot.Address, 115200)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w: %w", slot.Address, ErrNoBoard, err)
+	}
+	b := &flasherBoard{port: port}
+	b.client = flasher.New(port, flasher.Options{Baud: 115200, Resets: fc.Reset, Logf: fc.Logf, Progress: b.onProgress})
+	if _, err := b.client.Connect(ctx); err != nil {
+		port.Close()
+		return nil, connectFailure(err)
+	}
+	info, err := b.client.Identify(ctx)
+	if err != nil {
+		port.Close()
+		return nil, classify(StepIdentify, err, ReasonConnectFailed)
+	}
+	if baud > 0 && baud != 115200 {
+		if err := b.client.ChangeBaud(ctx, baud); err != nil {
+			port.Close()
+			return nil, classify(StepConnect, err, ReasonConnectFailed)
+		}
+	}
+	b.info = ChipInfo{Chip: info.Key, Revision: info.Revision, MAC: info.MACString(), FlashSize: info.FlashSize}
+	if info.Security != nil && info.Security.Flags&secureDownloadFlag != 0 {
+		b.info.SecureDownload = true
+	}
+	return b, nil
+}
+
+const secureDownloadFlag = 1 << 2 // rom.SecFlagSecureDownload
+
+func connectFailure(err error) error {
+	var wb *flasher.WrongBootModeError
+	switch {
+	case errors.As(err, &wb):
+		return fail(StepConnect, ReasonWrongBootMode, err, "%v", err)
+	case errors.Is(err, flasher.ErrNoSync):
+		return fail(StepConnect, ReasonNoSync, err, "%v", err)
+	}
+	return classify(StepConnect, err, ReasonConnectFailed)
+}
+
+// flasherBoard is a Board over a flasher.Client.
+type flasherBoard struct {
+	port   portio.Port
+	client *flasher.Client
+	info   ChipInfo
+
+	mu       sync.Mutex
+	progress Progress
+}
+
+func (b *flasherBoard) onProgress(p flasher.Progress) {
+	b.mu.Lock()
+	fn := b.progress
+	b.mu.Unlock()
+	if fn != nil && (p.Step == "write" || p.Step == "verify" || p.Step == "skip") {
+		fn(p.Region, int64(p.Done), int64(p.Total))
+	}
+}
+
+// Info implements Board.
+func (b *flasherBoard) Info() ChipInfo { return b.info }
+
+// Write implements Board: compressed, skipping regions already correct,
+// verified by MD5.
+func (b *flasherBoard) Write(ctx context.Context, regions []Region, progress Progress) (WriteReport, error) {
+	b.mu.Lock()
+	b.progress = progress
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.progress = nil
+		b.mu.Unlock()
+	}()
+	rs := make([]flasher.Region, len(regions))
+	for i, r := range regions {
+		rs[i] = flasher.Region{Name: r.Name, Offset: r.Offset, Data: r.Data}
+	}
+	reps, err := b.client.WriteRegions(ctx, rs, flasher.WriteOptions{Compress: true, Verify: true, SkipUnchanged: true})
+	var out WriteReport
+	for _, r := range reps {
+		if r.Skipped {
+			out.Skipped = append(out.Skipped, r.Name)
+		} else {
+			out.Written = append(out.Written, r.Name)
+		}
+		out.Bytes += int64(r.Wire)
+	}
+	if err != nil {
+		return out, writeFailure(err)
+	}
+	return out, nil
+}
+
+func writeFailure(err error) error {
+	var ve *flasher.VerifyError
+	var be *flasher.BlockError
+	var se *flasher.StatusError
+	switch {
+	case errors.Is(err, portio.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return classify(StepFlash, err, ReasonFlashWriteFailed)
+	case errors.As(err, &ve):
+		return fail(StepVerify, ReasonMD5Mismatch, err, "%v", err)
+	case errors.As(err, &be), errors.As(err, &se):
+		return fail(StepFlash, ReasonFlashWriteFailed, err, "%v", err)
+	}
+	return fail(StepFlash, ReasonFlashWriteFailed, err, "%v", err)
+}
+
+// ReadFlash implements Board.
+func (b *flasherBoard) ReadFlash(ctx context.Context, offset, size uint32) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := b.client.ReadFlash(ctx, offset, size, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// BootApp implements Board: hard reset into the app, then the port at the
+// app's baud becomes its console.
+func (b *flasherBoard) BootApp(ctx context.Context, baud int) (Console, error) {
+	if err := b.port.Flush(); err != nil {
+		return nil, err
+	}
+	if err := b.port.SetBaud(baud); err != nil {
+		return nil, fmt.Errorf("set console baud %d: %w", baud, err)
+	}
+	if err := b.client.HardReset(ctx); err != nil {
+		return nil, err
+	}
+	return NewPortConsole(b.port)
+}
+
+// Close implements Board.
+func (b *flasherBoard) Close() error { return b.port.Close() }
