@@ -80,7 +80,9 @@ func (a AuditStore) FinishAttempt(ctx context.Context, attempt int64, o Outcome)
 }
 
 // Confirm implements Store.
-func (a AuditStore) Confirm(ctx context.Context, _ string, sn string) error { return a.S.Confirm(ctx, sn) }
+func (a AuditStore) Confirm(ctx context.Context, _ string, sn string) error {
+	return a.S.Confirm(ctx, sn)
+}
 
 // KeyOwner implements Store from the log's duplicate-key report, which
 // covers every batch; certificate serials are not kept by the log.
