@@ -167,14 +167,17 @@ func (c *Client) writeSegment(ctx context.Context, chip *Chip, o WriteOptions, r
 		beginOp, dataOp = rom.OpFlashDeflBegin, rom.OpFlashDeflData
 	}
 	fails := make([]int, len(s.blocks))
-	beginFails, retries := 0, 0
+	retries := 0
+	cause := 0 // the block whose failure is being recovered from; 0 at first
 	var hdr [rom.DataHeaderLen]byte
 restart:
 	for {
 		if err := c.beginSegment(ctx, chip, beginOp, o.Compress, s); err != nil {
-			beginFails++
-			if fatal(err) || beginFails >= maxTries {
-				return retries, &BlockError{Region: r.name, Offset: r.offset, Block: s.first + 1, Blocks: r.blocks, Tries: beginFails, Err: err}
+			// A BEGIN that fails while recovering counts against the block
+			// that caused the recovery: a chip gone deaf is reported there.
+			fails[cause]++
+			if fatal(err) || fails[cause] >= maxTries {
+				return retries, &BlockError{Region: r.name, Offset: r.offset, Block: s.first + cause + 1, Blocks: r.blocks, Tries: fails[cause], Err: err}
 			}
 			c.logf("flash %s: %v; beginning the segment again", r.name, err)
 			_ = c.flushInput()
@@ -208,6 +211,7 @@ restart:
 					continue
 				}
 				c.logf("flash %s block %d/%d: %v; beginning segment 0x%x again", r.name, gk+1, r.blocks, err, s.addr)
+				cause = k
 				_ = c.flushInput()
 				continue restart
 			}
