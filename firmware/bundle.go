@@ -38,7 +38,7 @@ type Region struct {
 	Path      string // as resolved on this machine
 	Data      []byte // nil when the file could not be read (see Err)
 	SHA256    [32]byte
-	Encrypted bool // written with flash encryption (esptool --encrypt-files)
+	Encrypted bool // plaintext file the flasher encrypts as it writes (esptool --encrypt-files)
 	// ExpectedSHA256 is the hash the manifest was signed off with, lower-case
 	// hex; "" when the source has none.
 	ExpectedSHA256 string

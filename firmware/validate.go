@@ -172,7 +172,7 @@ func (v *validator) checkFiles() []*Image {
 					r.label(), r.Path, r.ExpectedSHA256, got)
 			}
 		}
-		if len(r.Data) == 0 || r.Data[0] != ImageMagic || r.Encrypted {
+		if len(r.Data) == 0 || r.Data[0] != ImageMagic {
 			continue
 		}
 		img, err := ParseImage(r.Data)
