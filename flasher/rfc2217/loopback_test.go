@@ -293,3 +293,28 @@ func TestDialCancelled(t *testing.T) {
 		t.Errorf("Dial = %v; want context.Canceled", err)
 	}
 }
+
+// noLines is a port without modem lines, like a pty.
+type noLines struct{ portio.Port }
+
+var errNoLines = errors.New("no modem lines")
+
+func (noLines) SetDTR(bool) error { return errNoLines }
+func (noLines) SetRTS(bool) error { return errNoLines }
+
+func TestLoopbackPortWithoutLines(t *testing.T) {
+	host, device := portio.Pipe()
+	b := newBenchWith(t, device, func() (portio.Port, error) { return noLines{host}, nil })
+	c := b.dial(t)
+	// Acknowledged so that clients carry on, as they do on a local pty.
+	if err := c.SetDTR(true); err != nil {
+		t.Errorf("SetDTR: %v", err)
+	}
+	if err := c.SetRTS(true); err != nil {
+		t.Errorf("SetRTS: %v", err)
+	}
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	readN(t, b.device, 1)
+}

@@ -139,12 +139,13 @@ type session struct {
 	wmu  sync.Mutex // one socket write at a time
 
 	// Used by the network-reading goroutine only.
-	neg      negotiator
-	dec      decoder
-	dtr, rts bool
-	baud     int
-	notified bool  // the initial NOTIFY-MODEMSTATE was sent
-	portErr  error // the port failed; the session ends
+	neg         negotiator
+	dec         decoder
+	dtr, rts    bool
+	baud        int
+	notified    bool  // the initial NOTIFY-MODEMSTATE was sent
+	linesWarned bool  // a DTR/RTS failure was logged
+	portErr     error // the port failed; the session ends
 
 	// purges counts PURGE-DATA commands, changed with wmu held. Bytes
 	// the port gave before a purge but not yet sent are dropped rather

@@ -91,22 +91,20 @@ func (ss *session) control(v byte) byte {
 		return controlValue(false, ss.dtr)
 	case v == ctlDTROn || v == ctlDTROff:
 		on := v == ctlDTROn
-		if err := ss.port.SetDTR(on); err != nil {
-			ss.portFailed("set DTR", err)
-		} else {
-			ss.dtr = on
+		if ss.lineFailed("set DTR", ss.port.SetDTR(on)) {
+			return controlValue(false, !on)
 		}
-		return controlValue(false, ss.dtr)
+		ss.dtr = on
+		return v
 	case v == ctlReqRTS:
 		return controlValue(true, ss.rts)
 	case v == ctlRTSOn || v == ctlRTSOff:
 		on := v == ctlRTSOn
-		if err := ss.port.SetRTS(on); err != nil {
-			ss.portFailed("set RTS", err)
-		} else {
-			ss.rts = on
+		if ss.lineFailed("set RTS", ss.port.SetRTS(on)) {
+			return controlValue(true, !on)
 		}
-		return controlValue(true, ss.rts)
+		ss.rts = on
+		return v
 	case v <= ctlHWFlowInMax:
 		if v < 17 {
 			return ctlNoFlowIn
@@ -114,6 +112,27 @@ func (ss *session) control(v byte) byte {
 		return ctlNoFlow
 	}
 	return ctlNoFlow
+}
+
+// lineFailed handles a DTR/RTS change the port refused. A port that has
+// gone ends the session (and the change is answered as not made). Any
+// other failure (a pty has no modem lines) is logged once and the change
+// is acknowledged anyway: pyserial and esptool give up on a port whose
+// server rejects SET-CONTROL, while against a local pty they carry on
+// without resetting, and so should they here.
+func (ss *session) lineFailed(what string, err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, portio.ErrClosed) {
+		ss.fail(err)
+		return true
+	}
+	if !ss.linesWarned {
+		ss.linesWarned = true
+		ss.logf("%s: %v; acknowledging DTR/RTS changes without effect: the board cannot be reset through this port", what, err)
+	}
+	return false
 }
 
 // portFailed logs a refused command; a port that has gone ends the session.
