@@ -188,6 +188,19 @@ func TestValidateMessages(t *testing.T) {
 				b.Regions = append(b.Regions, Region{Name: "storage", Offset: 0x200000, Path: "fs.bin", Data: make([]byte, 4096)})
 			},
 			want: "storage at 0x200000: ends at 0x201000, beyond the board's 2MB flash (0x200000 bytes)"},
+		{name: "header flash size larger than flash", chip: ChipESP32, target: Target{Chip: "esp32", Revision: 100, FlashSize: 2 << 20}, kind: ProblemTooLarge,
+			mutate: func(t *testing.T, dir string, b *Bundle) { b.FlashSize = "keep" },
+			want: "bootloader at 0x1000: header says 4MB flash, the board has 2MB"},
+		{name: "too many segments", chip: ChipESP32, target: board4MB("esp32"), kind: ProblemImage,
+			mutate: func(t *testing.T, dir string, b *Bundle) {
+				segs := make([]Segment, 17)
+				for i := range segs {
+					segs[i] = Segment{LoadAddr: 0x3FFB0000 + uint32(i)*16, Data: make([]byte, 16)}
+				}
+				raw, _ := EncodeImage(Header{FlashMode: FlashDIO, FlashSize: Flash4MB}, Extended{ChipID: ChipESP32, WPPin: WPPinDisabled}, segs)
+				b.Regions[0].Data = raw
+			},
+			want: "bootloader at 0x1000: DIR/bootloader/bootloader.bin has 17 segments, ESP-IDF's bootloader loads at most 16"},
 		{name: "flash mode", chip: ChipESP32, target: board4MB("esp32"), kind: ProblemFlashSettings,
 			mutate: func(t *testing.T, dir string, b *Bundle) { b.FlashMode = "qio" },
 			want:   "bootloader at 0x1000: header says flash mode dio, the bundle's flash settings say qio"},

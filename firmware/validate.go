@@ -84,11 +84,13 @@ type Target struct {
 // Validate checks the bundle against a board before anything is written
 // and returns a *ValidationError listing every problem, or nil: files that
 // are missing or changed since the manifest was signed off, overlapping
-// regions, corrupt images, images (or the bundle) for another chip or
-// outside the chip's revision, a bootloader not at the chip's bootloader
-// offset, an app not at the start of a 64 KiB-aligned app partition or
-// larger than it, a bundle or table larger than the board's flash, and
-// flash settings that disagree with the bootloader's header.
+// regions, corrupt images or images with more segments than the
+// bootloader loads, images (or the bundle) for another chip or outside the
+// chip's revision, a bootloader not at the chip's bootloader offset, an app
+// not at the start of a 64 KiB-aligned app partition or larger than it, a
+// bundle, table, flash-size setting or bootloader header larger than the
+// board's flash, and flash settings that disagree with the bootloader's
+// header.
 func (b *Bundle) Validate(target Target) error {
 	v := &validator{b: b, t: target}
 	v.run()
@@ -185,6 +187,9 @@ func (v *validator) checkFiles() []*Image {
 		if err := img.Verify(); err != nil {
 			v.add(ProblemImage, r.Name, "%s: %s is corrupt: %v", r.label(), r.Path, strings.ReplaceAll(err.Error(), "\n", "; "))
 		}
+		if n := len(img.Segments); n > maxImageSegments {
+			v.add(ProblemImage, r.Name, "%s: %s has %d segments, ESP-IDF's bootloader loads at most %d", r.label(), r.Path, n, maxImageSegments)
+		}
 		images[i] = img
 	}
 	return images
@@ -244,6 +249,13 @@ func (v *validator) checkBootloader(r *Region, img *Image) {
 		}
 	}
 	chip := img.Extended.ChipID
+	sizeSetting := v.b.FlashSize
+	if isKeep(sizeSetting) || strings.EqualFold(sizeSetting, "detect") {
+		// The header's size is what the bootloader will assume.
+		if hs := img.Header.FlashSize; v.t.FlashSize != 0 && hs.Valid() && hs.Bytes() > v.t.FlashSize {
+			v.add(ProblemTooLarge, r.Name, "%s: header says %s flash, the board has %s", r.label(), hs, sizeName(v.t.FlashSize))
+		}
+	}
 	if s := v.b.FlashMode; !isKeep(s) {
 		if m, err := ParseFlashMode(s); err != nil {
 			v.add(ProblemFlashSettings, r.Name, "bundle flash mode: %v", err)
