@@ -190,7 +190,7 @@ func TestValidateMessages(t *testing.T) {
 			want: "storage at 0x200000: ends at 0x201000, beyond the board's 2MB flash (0x200000 bytes)"},
 		{name: "header flash size larger than flash", chip: ChipESP32, target: Target{Chip: "esp32", Revision: 100, FlashSize: 2 << 20}, kind: ProblemTooLarge,
 			mutate: func(t *testing.T, dir string, b *Bundle) { b.FlashSize = "keep" },
-			want: "bootloader at 0x1000: header says 4MB flash, the board has 2MB"},
+			want:   "bootloader at 0x1000: header says 4MB flash, the board has 2MB"},
 		{name: "too many segments", chip: ChipESP32, target: board4MB("esp32"), kind: ProblemImage,
 			mutate: func(t *testing.T, dir string, b *Bundle) {
 				segs := make([]Segment, 17)
