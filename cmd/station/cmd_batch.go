@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fleetline/batch"
+	"fleetline/flasher"
+	"fleetline/serialno"
+	"fleetline/station"
+	"fleetline/station/audit"
+)
+
+func init() {
+	register(&command{name: "batch", summary: "run a batch headless: JSON lines or readable lines, exit 0/1/2/3", run: runBatch})
+}
+
+// lineOptions are the flags batch and retest share.
+type lineOptions struct {
+	manifest string
+	slots    string
+	db       string
+	json     bool
+	verbose  bool
+	operator string
+}
+
+func (o *lineOptions) register(fs interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	fs.StringVar(&o.manifest, "manifest", "", "batch manifest (TOML) `file`")
+	fs.StringVar(&o.slots, "slots", "", "ports: a comma list (rfc2217://host:port, socket://…, /dev/ttyUSB0, NAME=ADDR), endpoints:FILE, or usb[:VID:PID]")
+	fs.StringVar(&o.db, "db", "", "audit log `path` (default: fleetline.db beside the manifest)")
+	fs.BoolVar(&o.json, "json", false, "print one JSON object per line")
+	fs.BoolVar(&o.verbose, "v", false, "also print steps, progress and console lines")
+	fs.StringVar(&o.operator, "operator", "", "operator id recorded with every attempt (default: the manifest's)")
+}
+
+// line is an opened batch: manifest, audit log, engine configuration.
+type line struct {
+	m     *batch.Manifest
+	store *audit.Store
+	setup *station.Setup
+	slots []station.Slot
+}
+
+func (l *line) Close() {
+	if l.store != nil {
+		l.store.Close()
+	}
+}
+
+// openLine loads the manifest, opens the audit log, records the batch,
+// closes attempts a crash left open and runs pre-flight. Every failure is
+// a configuration error (exit 2).
+func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.Writer) (*line, error) {
+	if o.manifest == "" {
+		return nil, usagef("--manifest is required")
+	}
+	m, err := batch.Load(o.manifest)
+	if err != nil {
+		return nil, &exitError{code: station.ExitConfig, err: err}
+	}
+	if o.operator != "" {
+		m.Operator = o.operator
+	}
+	if m.Station == "" {
+		m.Station, _ = os.Hostname()
+	}
+	if o.db == "" {
+		o.db = filepath.Join(m.Dir, "fleetline.db")
+	}
+	l := &line{m: m}
+	cfgErr := func(err error) (*line, error) {
+		l.Close()
+		return nil, &exitError{code: station.ExitConfig, err: err}
+	}
+	if l.slots, err = station.ParseSlots(o.slots); err != nil {
+		return cfgErr(err)
+	}
+	// Pre-flight before the log is opened for writing: a log that cannot be
+	// written is one of the findings.
+	env := batch.Env{Now: time.Now(), DBPath: o.db, Checks: batch.FirmwareChecks()}
+	if mode == station.ModeBuild {
+		if existing, err := audit.Open(o.db, audit.Options{Station: m.Station, ReadOnly: true}); err == nil {
+			if p, err := existing.BatchProgress(ctx, m.Batch); err == nil {
+				env.Passed = int(p.Confirmed)
+			}
+			existing.Close()
+		}
+	}
+	findings := batch.Preflight(m, env)
+	if mode != station.ModeBuild {
+		findings = onlyRelevantToRetest(findings)
+	}
+	for _, f := range findings {
+		fmt.Fprintln(stderr, "pre-flight:", f)
+	}
+	if !findings.OK() {
+		return cfgErr(fmt.Errorf("pre-flight found %d error(s); no board was touched", len(findings.Errors())))
+	}
+	if l.setup, err = station.FromManifest(m, mode); err != nil {
+		return cfgErr(err)
+	}
+	if l.store, err = audit.Open(o.db, audit.Options{Station: m.Station}); err != nil {
+		return cfgErr(err)
+	}
+	if mode == station.ModeBuild {
+		if err := l.store.CreateBatch(ctx, auditBatch(m, l.setup)); err != nil {
+			return cfgErr(err)
+		}
+	}
+	if ids, err := l.store.InterruptOpenAttempts(ctx, m.Station); err != nil {
+		return cfgErr(err)
+	} else if len(ids) > 0 {
+		fmt.Fprintf(stderr, "resume: %d attempt(s) left open by an earlier run recorded as interrupted\n", len(ids))
+	}
+	return l, nil
+}
+
+// onlyRelevantToRetest drops the findings that concern building units.
+func onlyRelevantToRetest(fs batch.Findings) batch.Findings {
+	var out batch.Findings
+	for _, f := range fs {
+		switch f.Code {
+		case batch.CodeClaimExpired, batch.CodeClaimExpiring, batch.CodeClaimNotYetValid, batch.CodeSNRangeTooSmall, batch.CodeQuantityDone:
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// auditBatch is the manifest as the audit log records it.
+func auditBatch(m *batch.Manifest, s *station.Setup) audit.Batch {
+	man, _ := os.ReadFile(m.Path)
+	ms := sha256.Sum256(man)
+	cs := sha256.Sum256(s.Claim.Cert.Raw)
+	files := map[string]string{}
+	for _, r := range s.Bundle.Regions {
+		files[r.Name] = hex.EncodeToString(r.SHA256[:])
+	}
+	return audit.Batch{ID: m.Batch, Product: m.Product, Lot: m.Serial.Lot, ManifestSHA256: hex.EncodeToString(ms[:]),
+		FirmwareSHA256: s.Bundle.HashHex(), FirmwareFiles: files, ClaimCertSHA256: hex.EncodeToString(cs[:]),
+		ClaimCertSerial: s.Claim.Cert.SerialNumber.Text(16), TemplateName: m.Claim.Template, SNTemplate: m.Serial.Template,
+		Range: serialno.Range{First: m.Serial.Start, Last: m.Serial.End}, Quantity: m.Quantity}
+}
+
+// resets maps the manifest's reset strategy to the flasher's.
+func resets(s string) ([]flasher.Reset, error) {
+	switch strings.ToLower(s) {
+	case "", "classic", "default":
+		return nil, nil
+	case "usb-jtag", "usb":
+		return []flasher.Reset{flasher.USBJTAG()}, nil
+	case "none", "no-reset":
+		return []flasher.Reset{flasher.NoReset()}, nil
+	}
+	r, err := flasher.ParseSequence(s)
+	if err != nil {
+		return nil, fmt.Errorf("manifest reset %q: %w", s, err)
+	}
+	return []flasher.Reset{r}, nil
+}
+
+// runLine runs the engine headless with SIGINT handling: the first
+// interrupt stops gracefully (boards in flight finish and are recorded),
+// a second one aborts the steps in flight, which are recorded as stopped.
+func runLine(ctx context.Context, l *line, cfg station.Config, o *lineOptions, stdout io.Writer) error {
+	rs, err := resets(l.m.Reset)
+	if err != nil {
+		return &exitError{code: station.ExitConfig, err: err}
+	}
+	eng, err := station.New(cfg, station.Deps{Connector: &station.FlasherConnector{Reset: rs}, Store: station.AuditStore{S: l.store}})
+	if err != nil {
+		return &exitError{code: station.ExitConfig, err: err}
+	}
+	runCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
+	defer abort()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-sig:
+		case <-runCtx.Done():
+			return
+		}
+		eng.Stop()
+		select {
+		case <-sig:
+			abort()
+		case <-runCtx.Done():
+		}
+	}()
+	ch, _ := eng.Subscribe(256)
+	if err := eng.Start(runCtx, l.slots); err != nil {
+		return &exitError{code: station.ExitConfig, err: err}
+	}
+	code := station.WriteHeadless(stdout, ch, eng.Wait, station.HeadlessOptions{JSON: o.json, Verbose: o.verbose})
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("batch", stderr)
+	var o lineOptions
+	o.register(fs)
+	count := fs.Int("count", 0, "boards to finish in this run (default: until the batch's quantity has passed)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("batch takes no arguments (got %q)", fs.Args())
+	}
+	if *count < 0 {
+		return usagef("--count must not be negative")
+	}
+	l, err := openLine(ctx, &o, station.ModeBuild, stderr)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	cfg := l.setup.Config
+	cfg.Count = *count
+	return runLine(ctx, l, cfg, &o, stdout)
+}
