@@ -35,6 +35,7 @@ type Problem struct {
 	Msg    string
 }
 
+// String returns the problem's message.
 func (p Problem) String() string { return p.Msg }
 
 // ValidationError lists every problem Validate found.
@@ -43,6 +44,7 @@ type ValidationError struct {
 	Problems []Problem
 }
 
+// Error lists the problems, one per line under a count.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "bundle %s: %d problem", e.Source, len(e.Problems))
