@@ -45,15 +45,16 @@ type Cloud struct {
 	cfg Config
 	ca  *ca
 
-	mu        sync.Mutex
-	templates map[string]*Template
-	certs     map[string]*Certificate
-	things    map[string]*Thing
-	tokens    map[string]*token
-	allow     map[string]map[string]bool // claim ID → allowed SNs
-	throttle  int
-	events    []Event
-	srv       *server
+	mu           sync.Mutex
+	templates    map[string]*Template
+	certs        map[string]*Certificate
+	things       map[string]*Thing
+	tokens       map[string]*token
+	allow        map[string]map[string]bool // claim ID → allowed SNs
+	throttle     int
+	clientFaults map[string]ClientFault
+	events       []Event
+	srv          *server
 }
 
 // token is an outstanding certificate ownership token.
@@ -79,13 +80,14 @@ func New(cfg Config) (*Cloud, error) {
 		return nil, err
 	}
 	return &Cloud{
-		cfg:       cfg,
-		ca:        authority,
-		templates: map[string]*Template{},
-		certs:     map[string]*Certificate{},
-		things:    map[string]*Thing{},
-		tokens:    map[string]*token{},
-		allow:     map[string]map[string]bool{},
+		cfg:          cfg,
+		ca:           authority,
+		templates:    map[string]*Template{},
+		certs:        map[string]*Certificate{},
+		things:       map[string]*Thing{},
+		tokens:       map[string]*token{},
+		allow:        map[string]map[string]bool{},
+		clientFaults: map[string]ClientFault{},
 	}, nil
 }
 

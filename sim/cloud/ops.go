@@ -64,24 +64,36 @@ type RegisterThingResponse struct {
 // payload. claimID is the ID of the client's certificate. ok is false when
 // topic names no operation.
 func (c *Cloud) Handle(claimID, topic string, payload []byte) (replyTopic string, reply []byte, ok bool) {
-	var op string
+	return c.handle("", claimID, topic, payload)
+}
+
+// handle is Handle for a client that may carry a ClientFault.
+func (c *Cloud) handle(clientID, claimID, topic string, payload []byte) (replyTopic string, reply []byte, ok bool) {
+	var op, template string
 	var accepted any
 	var rej *Rejection
 	switch {
 	case topic == TopicCreateFromCSR:
 		op = OpCreateCertificateFromCsr
-		accepted, rej = c.createFromCSR(claimID, payload)
 	case topic == TopicCreateKeys:
 		op = OpCreateKeysAndCertificate
-		accepted, rej = c.createKeys(claimID)
 	case strings.HasPrefix(topic, templatePrefix) && strings.HasSuffix(topic, provisionSuffix):
 		op = OpRegisterThing
-		name := strings.TrimSuffix(strings.TrimPrefix(topic, templatePrefix), provisionSuffix)
-		accepted, rej = c.registerThing(claimID, name, payload)
+		template = strings.TrimSuffix(strings.TrimPrefix(topic, templatePrefix), provisionSuffix)
 	default:
 		return "", nil, false
 	}
-	c.logEvent(Event{ClaimID: claimID, Op: op, Rejection: rej})
+	rej = faultRejection(c.clientFault(clientID), op, template)
+	switch {
+	case rej != nil:
+	case op == OpCreateCertificateFromCsr:
+		accepted, rej = c.createFromCSR(claimID, payload)
+	case op == OpCreateKeysAndCertificate:
+		accepted, rej = c.createKeys(claimID)
+	default:
+		accepted, rej = c.registerThing(claimID, template, payload)
+	}
+	c.logEvent(Event{ClientID: clientID, ClaimID: claimID, Op: op, Rejection: rej})
 	if rej != nil {
 		return topic + "/rejected", rej.JSON(), true
 	}

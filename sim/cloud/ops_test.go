@@ -336,3 +336,39 @@ func mustPEM(t *testing.T, s string) []byte {
 	}
 	return b.Bytes
 }
+
+func TestClientFaults(t *testing.T) {
+	c, _, claimID, _, _ := newTestCloud(t)
+	if err := c.SetClientFault("SN1", "bogus"); err == nil {
+		t.Fatal("unknown client fault accepted")
+	}
+	tests := []struct {
+		fault ClientFault
+		topic string
+		want  int
+	}{
+		{ClientThrottled, TopicCreateFromCSR, 429},
+		{ClientTemplateMissing, TopicRegisterThing(testTemplate), 404},
+		{ClientTemplateInactive, TopicRegisterThing(testTemplate), 400},
+		{ClientTemplateMissing, TopicCreateFromCSR, 0}, // only RegisterThing is affected
+	}
+	for _, tt := range tests {
+		if err := c.SetClientFault("SN1", tt.fault); err != nil {
+			t.Fatal(err)
+		}
+		payload := mustJSON(t, CreateCertificateFromCsrRequest{testCSR(t, "SN1")})
+		topic, reply, _ := c.handle("SN1", claimID, tt.topic, payload)
+		var rej Rejection
+		_ = json.Unmarshal(reply, &rej)
+		if strings.HasSuffix(topic, "/accepted") != (tt.want == 0) || rej.StatusCode != tt.want {
+			t.Errorf("%s on %s: %s %s", tt.fault, tt.topic, topic, reply)
+		}
+		// Other clients are unaffected.
+		if topic, _, _ := c.handle("SN2", claimID, TopicCreateFromCSR, payload); !strings.HasSuffix(topic, "/accepted") {
+			t.Errorf("%s leaked to another client: %s", tt.fault, topic)
+		}
+	}
+	if err := c.SetClientFault("SN1", ""); err != nil || c.clientFault("SN1") != "" {
+		t.Fatal("clearing a client fault failed")
+	}
+}

@@ -47,8 +47,13 @@ func (s *session) run(srv *server) {
 		s.connack(connBadClientID)
 		return
 	}
+	fault := s.cloud.clientFault(cp.clientID)
+	if fault == ClientClaimExpired {
+		s.cloud.logEvent(Event{ClientID: cp.clientID, ClaimID: s.certID, Op: "connect", Err: "claim certificate expired (client fault): connection dropped"})
+		return
+	}
 	ok, claim := s.cloud.knownClient(s.certID)
-	if !ok {
+	if !ok || fault == ClientClaimNotRegistered {
 		s.connack(connNotAuthorized)
 		s.cloud.logEvent(Event{ClientID: cp.clientID, ClaimID: s.certID, Op: "connect", Err: "certificate is not registered"})
 		return
@@ -124,7 +129,7 @@ func (s *session) onPublish(p packet) bool {
 	if !s.claim {
 		return false // device traffic is accepted and dropped
 	}
-	topic, reply, ok := s.cloud.Handle(s.certID, pub.topic, pub.payload)
+	topic, reply, ok := s.cloud.handle(s.clientID, s.certID, pub.topic, pub.payload)
 	if !ok {
 		return false
 	}

@@ -145,6 +145,11 @@ func (r *run) load() (selftest.Hello, error) {
 	}
 	r.store, r.st = s, st
 	h.SN, h.Template = st.factory.SN, st.factory.Template
+	if r.cfg.Faults.Cloud != "" && r.cfg.Cloud != nil {
+		if err := r.cfg.Cloud.SetClientFault(st.factory.SN, r.cfg.Faults.Cloud); err != nil {
+			r.con.log('W', "fct", "cloud fault %s: %v", r.cfg.Faults.Cloud, err)
+		}
+	}
 	if st.hasDev {
 		if len(st.factory.ClaimCertPEM) > 0 || len(st.factory.ClaimKeyPEM) > 0 {
 			r.con.log('W', "prov", "device credentials present but claim not erased: erasing claim now")

@@ -73,7 +73,7 @@ func (l *line) factory(sn string) nvs.FactoryData {
 }
 
 func (l *line) app(f Faults) *App {
-	return New(Config{Seed: 1, RootCAPEM: l.cloud.RootCAPEM(), Faults: f, ManufacturingDate: "2026-12-03"})
+	return New(Config{Seed: 1, RootCAPEM: l.cloud.RootCAPEM(), Faults: f, ManufacturingDate: "2026-12-03", Cloud: l.cloud})
 }
 
 // provisionOnce boots a board and runs one first boot.
@@ -177,6 +177,11 @@ func TestProvisioningFaults(t *testing.T) {
 		{name: "template inactive", setup: func(l *line, _ *nvs.FactoryData) { _ = l.cloud.SetTemplateActive(template, false) }, op: opRegisterThing, status: 400, code: cloud.CodeInvalidRequest},
 		{name: "throttled", setup: func(l *line, _ *nvs.FactoryData) { l.cloud.Throttle(1) }, op: opCreateFromCSR, status: 429, code: cloud.CodeThrottling},
 		{name: "SN not in allowlist", setup: func(l *line, _ *nvs.FactoryData) { l.cloud.Allowlist(l.claimID, []string{"FL-9999"}) }, op: opRegisterThing, status: 403, code: cloud.CodeAccessDenied},
+		{name: "client fault claim_expired", faults: Faults{Cloud: cloud.ClientClaimExpired}, op: opConnect, errSub: "EOF", event: "claim certificate expired"},
+		{name: "client fault claim_not_registered", faults: Faults{Cloud: cloud.ClientClaimNotRegistered}, op: opConnect, errSub: "not Authorized"},
+		{name: "client fault template_missing", faults: Faults{Cloud: cloud.ClientTemplateMissing}, op: opRegisterThing, status: 404, code: cloud.CodeNotFound},
+		{name: "client fault template_inactive", faults: Faults{Cloud: cloud.ClientTemplateInactive}, op: opRegisterThing, status: 400, code: cloud.CodeInvalidRequest},
+		{name: "client fault throttled", faults: Faults{Cloud: cloud.ClientThrottled}, op: opCreateFromCSR, status: 429, code: cloud.CodeThrottling},
 		{name: "board network down", faults: Faults{Unreachable: true}, op: opConnect, errSub: "network is unreachable"},
 		{name: "cloud unreachable", setup: func(l *line, _ *nvs.FactoryData) { _ = l.cloud.SetUnreachable(true) }, op: opConnect, errSub: "refused"},
 	}
@@ -349,18 +354,18 @@ func TestClockMessageReflectsSync(t *testing.T) {
 }
 
 func TestParseFaults(t *testing.T) {
-	f, err := ParseFaults("clock, test_fail=vdd_3v3,reboot=cert_received,bad_rng,leak_key,unreachable")
+	f, err := ParseFaults("clock, test_fail=vdd_3v3,reboot=cert_received,bad_rng,leak_key,unreachable,throttled")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Faults{ClockUnsynced: true, FailTest: "vdd_3v3", RebootAfter: "cert_received", BadRNG: true, LeakKey: true, Unreachable: true}
+	want := Faults{ClockUnsynced: true, FailTest: "vdd_3v3", RebootAfter: "cert_received", BadRNG: true, LeakKey: true, Unreachable: true, Cloud: cloud.ClientThrottled}
 	if f != want {
 		t.Fatalf("%+v", f)
 	}
 	if g, err := ParseFaults(f.String()); err != nil || g != f {
 		t.Fatalf("round trip %q: %+v %v", f.String(), g, err)
 	}
-	for _, bad := range []string{"nope", "reboot=never", "clock=1", "test_fail="} {
+	for _, bad := range []string{"nope", "reboot=never", "clock=1", "test_fail=", "throttled,template_missing"} {
 		if _, err := ParseFaults(bad); err == nil {
 			t.Errorf("ParseFaults(%q) accepted", bad)
 		}

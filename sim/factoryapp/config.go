@@ -10,6 +10,7 @@ import (
 
 	"fleetline/firmware/nvs"
 	"fleetline/firmware/selftest"
+	"fleetline/sim/cloud"
 )
 
 // Config is how a virtual board's factory firmware behaves. The zero value
@@ -51,6 +52,15 @@ type Config struct {
 	// Now is the host clock the board's clock advances by; nil means
 	// time.Now.
 	Now func() time.Time
+	// Cloud receives the board's cloud-side fault (Faults.Cloud) at boot,
+	// keyed by the board's SN, its MQTT client ID. Normally the *cloud.Cloud
+	// the line runs; nil leaves cloud-side faults to whoever set up the cloud.
+	Cloud FaultInjector
+}
+
+// FaultInjector is where a board registers its cloud-side fault.
+type FaultInjector interface {
+	SetClientFault(clientID string, f cloud.ClientFault) error
 }
 
 // FirmwareInfo is what esp_app_desc_t says about the app.
@@ -124,7 +134,13 @@ type Faults struct {
 	BadRNG bool
 	// LeakKey: the firmware prints its new private key on the console.
 	LeakKey bool
+	// Cloud is a fault of the cloud's making for this board alone
+	// (claim_expired, claim_not_registered, template_missing,
+	// template_inactive, throttled), registered through Config.Cloud.
+	Cloud cloud.ClientFault
 }
+
+var cloudFaults = []cloud.ClientFault{cloud.ClientClaimExpired, cloud.ClientClaimNotRegistered, cloud.ClientTemplateMissing, cloud.ClientTemplateInactive, cloud.ClientThrottled}
 
 var rebootSteps = []string{selftest.StepKeyGenerated, selftest.StepCSRCreated, selftest.StepCertReceived, selftest.StepThingRegistered, selftest.StepClaimErased}
 
@@ -136,6 +152,9 @@ var rebootSteps = []string{selftest.StepKeyGenerated, selftest.StepCSRCreated, s
 //	reboot=STEP        RebootAfter (key_generated … claim_erased)
 //	bad_rng            BadRNG
 //	leak_key           LeakKey
+//	claim_expired, claim_not_registered, template_missing,
+//	template_inactive, throttled
+//	                   Cloud (at most one)
 //
 // An empty spec is no faults.
 func ParseFaults(spec string) (Faults, error) {
@@ -159,10 +178,15 @@ func ParseFaults(spec string) (Faults, error) {
 			f.FailTest = val
 		case name == "reboot" && slices.Contains(rebootSteps, val):
 			f.RebootAfter = val
+		case slices.Contains(cloudFaults, cloud.ClientFault(name)) && !hasVal:
+			if f.Cloud != "" {
+				return Faults{}, fmt.Errorf("factoryapp: faults %s and %s: at most one cloud-side fault per board", f.Cloud, name)
+			}
+			f.Cloud = cloud.ClientFault(name)
 		case name == "reboot":
 			return Faults{}, fmt.Errorf("factoryapp: fault %q: reboot needs one of %s", item, strings.Join(rebootSteps, ", "))
 		default:
-			return Faults{}, fmt.Errorf("factoryapp: unknown fault %q (want clock, unreachable, test_fail=NAME, reboot=STEP, bad_rng, leak_key)", item)
+			return Faults{}, fmt.Errorf("factoryapp: unknown fault %q (want clock, unreachable, test_fail=NAME, reboot=STEP, bad_rng, leak_key or a cloud-side fault)", item)
 		}
 	}
 	return f, nil
@@ -188,6 +212,9 @@ func (f Faults) String() string {
 	}
 	if f.LeakKey {
 		out = append(out, "leak_key")
+	}
+	if f.Cloud != "" {
+		out = append(out, string(f.Cloud))
 	}
 	return strings.Join(out, ",")
 }
