@@ -138,7 +138,7 @@ func TestTranscriptFlashBlock(t *testing.T) {
 	c.chip = ChipByName("esp32c3")
 	ctx := context.Background()
 	seg := &planSegment{addr: 0, raw: make([]byte, 0x400), blocks: [][]byte{data}}
-	if err := c.beginSegment(ctx, c.chip, rom.OpFlashDeflBegin, true, seg); err != nil {
+	if err := c.beginSegment(ctx, c.chip, rom.OpFlashDeflBegin, true, 0x400, seg); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := c.command(ctx, rom.OpFlashDeflData, time.Second, 0, uint32(rom.Checksum(data)), rom.DataBlock(0, data)); err != nil {

@@ -172,7 +172,7 @@ func (c *Client) writeSegment(ctx context.Context, chip *Chip, o WriteOptions, r
 	var hdr [rom.DataHeaderLen]byte
 restart:
 	for {
-		if err := c.beginSegment(ctx, chip, beginOp, o.Compress, s); err != nil {
+		if err := c.beginSegment(ctx, chip, beginOp, o.Compress, o.BlockSize, s); err != nil {
 			// A BEGIN that fails while recovering counts against the block
 			// that caused the recovery: a chip gone deaf is reported there.
 			fails[cause]++
@@ -230,12 +230,12 @@ func badChecksum(err error) bool {
 // beginSegment sends FLASH_BEGIN (which erases the segment before it
 // answers) or FLASH_DEFL_BEGIN (the ROM also erases up front; its size is
 // the uncompressed length rounded up to a block).
-func (c *Client) beginSegment(ctx context.Context, chip *Chip, op rom.Op, compressed bool, s *planSegment) error {
+func (c *Client) beginSegment(ctx context.Context, chip *Chip, op rom.Op, compressed bool, bs uint32, s *planSegment) error {
 	size := uint32(len(s.raw))
 	if compressed && !c.stub {
-		size = (size + blockSize - 1) &^ (blockSize - 1)
+		size = (size + bs - 1) / bs * bs
 	}
-	b := rom.Begin{Size: size, Blocks: uint32(len(s.blocks)), BlockSize: blockSize, Offset: s.addr,
+	b := rom.Begin{Size: size, Blocks: uint32(len(s.blocks)), BlockSize: bs, Offset: s.addr,
 		HasEncrypted: chip.BeginWords == 5 || c.stub}
 	timeout := c.to.Default
 	if !c.stub {
