@@ -9,16 +9,19 @@ import (
 	"fleetline/flasher/netport"
 	"fleetline/flasher/portio"
 	"fleetline/flasher/rfc2217"
+	"fleetline/flasher/serialport"
 )
 
 // OpenSerial opens a local serial device (a /dev/tty path, COM3, a
-// /dev/serial/by-path name) at baud. Package flasher/serialport provides it;
-// it is a variable so that flasher does not depend on go.bug.st/serial and
-// tests can substitute it.
-var OpenSerial func(ctx context.Context, name string, baud int) (portio.Port, error)
+// /dev/serial/by-path name) at baud, through flasher/serialport. It is a
+// variable so tests (and a station with its own device layer) can
+// substitute it.
+var OpenSerial = func(_ context.Context, name string, baud int) (portio.Port, error) {
+	return serialport.Open(name, baud)
+}
 
-// ErrNoSerial is returned by Open for a device path when no serial driver
-// is linked in.
+// ErrNoSerial is returned by Open for a device path when OpenSerial has
+// been set to nil.
 var ErrNoSerial = errors.New("no serial port driver linked in")
 
 // Open opens a port by name: rfc2217://host:port (an RFC 2217 server, e.g.
