@@ -173,3 +173,72 @@ func TestInteropPyserialServer(t *testing.T) {
 		t.Fatalf("echo: % x, %v", got, err)
 	}
 }
+
+// TestInteropEspRFC2217Server runs this client against Espressif's
+// esp_rfc2217_server (from an esptool source tree named by ESPTOOL_SRC)
+// serving pyserial's loop:// port. In its default mode that server
+// swallows DTR/RTS changes without answering and plays its own reset
+// sequence: the client must cope with the missing SET-CONTROL answers.
+func TestInteropEspRFC2217Server(t *testing.T) {
+	py := python(t)
+	src := os.Getenv("ESPTOOL_SRC")
+	if src == "" {
+		t.Skip("set ESPTOOL_SRC to an esptool source tree to run against esp_rfc2217_server")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	cmd := exec.Command(py, "-u", filepath.Join(src, "esp_rfc2217_server.py"), "-v", "-p", port, "loop://")
+	cmd.Dir = src
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Logf("esp_rfc2217_server output:\n%s", out)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	d := Dialer{ReplyTimeout: 500 * time.Millisecond}
+	var c *Client
+	for c == nil {
+		c, err = d.Dial(ctx, "127.0.0.1:"+port, 115200)
+		if err != nil {
+			if ctx.Err() != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond) // the server is still starting
+		}
+	}
+	defer c.Close()
+	start := time.Now()
+	for _, step := range []func() error{
+		// DTR ON would start the server's own reset sequence, which
+		// needs a real tty (loop:// breaks); RTS ON/OFF is its hard reset.
+		func() error { return c.SetDTR(false) },
+		func() error { return c.SetRTS(true) },
+		func() error { return c.SetRTS(false) },
+		func() error { return c.SetBaud(460800) },
+		c.Flush,
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("line changes and baud took %v (one unanswered SET-CONTROL, then no more waits)", time.Since(start))
+	payload := allBytes()
+	if _, err := c.Write(payload); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadTimeout(3 * time.Second)
+	got := make([]byte, len(payload))
+	if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, payload) {
+		t.Fatalf("echo: %d bytes, %v", len(got), err)
+	}
+}
