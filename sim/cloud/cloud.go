@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"sync"
@@ -26,6 +27,14 @@ type Config struct {
 	Hosts []string
 	// TokenLifetime overrides DefaultTokenLifetime.
 	TokenLifetime time.Duration
+	// Dir, when set, keeps the CA across runs: its certificate and key are
+	// read from Dir/root-ca.pem and Dir/root-ca.key, or created there, so a
+	// real board built with the CA keeps trusting a restarted cloud. The
+	// registry itself lives in memory.
+	Dir string
+	// OnEvent, when set, is called with every event as it is logged,
+	// outside the cloud's lock.
+	OnEvent func(Event)
 }
 
 // Event is one thing that happened at the cloud, for tests and the demo's
@@ -75,7 +84,7 @@ func New(cfg Config) (*Cloud, error) {
 	if cfg.TokenLifetime == 0 {
 		cfg.TokenLifetime = DefaultTokenLifetime
 	}
-	authority, err := newCA(cfg.Clock())
+	authority, err := loadOrCreateCA(cfg.Dir, cfg.Clock())
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +168,31 @@ func (c *Cloud) CreateClaimWindow(template string, notBefore, notAfter time.Time
 	return certPEM, encodeKey(key), nil
 }
 
+// RegisterClaim registers an existing claim certificate for template, one
+// this cloud's CA issued (in an earlier run with the same Dir).
+func (c *Cloud) RegisterClaim(template string, certPEM []byte) error {
+	block, _ := pem.Decode(certPEM)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return errors.New("cloud: register claim: no PEM CERTIFICATE block")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("cloud: register claim: %w", err)
+	}
+	if err := cert.CheckSignatureFrom(c.ca.cert); err != nil {
+		return fmt.Errorf("cloud: register claim: not issued by this cloud's CA: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.certs[certID(cert.Raw)] = &Certificate{
+		ID: certID(cert.Raw), PEM: string(certPEM), Serial: cert.SerialNumber.Text(16),
+		Status: StatusActive, Claim: true, Template: template,
+		PublicKeySHA256: PublicKeySHA256(cert), CreatedAt: c.now(),
+		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
+	}
+	return nil
+}
+
 // RevokeClaim deletes a claim from the registry: the certificate still
 // chains to the CA, but CONNECT with it is refused (the "claim not
 // registered" fault).
@@ -204,14 +238,13 @@ func (c *Cloud) Events() []Event {
 }
 
 func (c *Cloud) logEvent(e Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.logLocked(e)
-}
-
-func (c *Cloud) logLocked(e Event) {
 	e.Time = c.now()
+	c.mu.Lock()
 	c.events = append(c.events, e)
+	c.mu.Unlock()
+	if c.cfg.OnEvent != nil {
+		c.cfg.OnEvent(e)
+	}
 }
 
 // ErrNotStarted: the cloud has no listener.
