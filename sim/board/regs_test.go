@@ -93,7 +93,9 @@ func (c *romClient) spiCommand(cmd byte, readBits int, addr uint32, addrLen int)
 	c.t.Helper()
 	p := c.b.p
 	base := p.spiBase
-	w := func(a, v uint32) { c.ok(rom.OpWriteReg, rom.WriteRegData(rom.RegWrite{Addr: a, Value: v, Mask: 0xFFFFFFFF}), 0) }
+	w := func(a, v uint32) {
+		c.ok(rom.OpWriteReg, rom.WriteRegData(rom.RegWrite{Addr: a, Value: v, Mask: 0xFFFFFFFF}), 0)
+	}
 	flags := uint32(spiUsrCmdEn)
 	if readBits > 0 {
 		flags |= spiUsrMISO
