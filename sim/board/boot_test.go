@@ -121,7 +121,11 @@ func TestBootFailures(t *testing.T) {
 			"image at 0x20000 has invalid magic byte"},
 		{"corrupt app", func(b *Board) { flashFirmware(t, b, corrupt) }, "esp_image: "},
 		{"wrong chip", func(b *Board) { flashFirmware(t, b, wrongChip) }, "Mismatch chip id, expected 0, found 5"},
-		{"bad table", func(b *Board) { flashFirmware(t, b, good); b.flash.erase(0x8000, 0x1000); b.flash.program(0x8000, []byte{1, 2, 3}) },
+		{"bad table", func(b *Board) {
+			flashFirmware(t, b, good)
+			b.flash.erase(0x8000, 0x1000)
+			b.flash.program(0x8000, []byte{1, 2, 3})
+		},
 			"load partition table error!"},
 	}
 	for _, tc := range cases {
