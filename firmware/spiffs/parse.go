@@ -39,6 +39,7 @@ func Parse(img []byte, cfg Config) (*FS, error) {
 		bo = binary.BigEndian
 	}
 	fs := &FS{Blocks: len(img) / cfg.BlockSize}
+	badMagic, firstBad := 0, ""
 	heads := map[uint16]int{}              // object id -> page of its span 0 index
 	ixPages := map[uint16]map[uint16]int{} // object id -> span -> page
 	for bix := 0; bix < fs.Blocks; bix++ {
@@ -48,7 +49,10 @@ func Parse(img []byte, cfg Config) (*FS, error) {
 			slot := (g.luPages-1)*g.luIDsPerPage + g.luIDsPerPage - 2
 			if slot >= g.usablePages {
 				if got, want := bo.Uint16(lu[slot*objIDLen:]), g.magic(bix, fs.Blocks); uint32(got) != want {
-					fs.Problems = append(fs.Problems, fmt.Errorf("block %d: magic 0x%04x, want 0x%04x (check --page-size, --block-size, --use-magic-len and the image size)", bix, got, want))
+					if badMagic == 0 {
+						firstBad = fmt.Sprintf("block %d has 0x%04x, want 0x%04x", bix, got, want)
+					}
+					badMagic++
 				}
 			}
 		}
@@ -62,7 +66,7 @@ func Parse(img []byte, cfg Config) (*FS, error) {
 			hid, span, flags := bo.Uint16(pg), bo.Uint16(pg[2:]), pg[4]
 			if hid != id || flags&(flagUsed|flagFinal|flagIndex) != 0 || flags&flagDeleted == 0 {
 				if flags&flagDeleted != 0 {
-					fs.Problems = append(fs.Problems, fmt.Errorf("page %d: lookup says index of object %d, page says id 0x%04x flags 0x%02x", page, id&^idxFlag, hid, flags))
+					fs.Problems = append(fs.Problems, fmt.Errorf("page %d: lookup says index of object %d, page says id 0x%04x flags 0x%02x (wrong --page-size?)", page, id&^idxFlag, hid, flags))
 				}
 				continue
 			}
@@ -75,6 +79,10 @@ func Parse(img []byte, cfg Config) (*FS, error) {
 				heads[obj] = page
 			}
 		}
+	}
+	if badMagic > 0 {
+		fs.Problems = append(fs.Problems, fmt.Errorf("magic wrong in %d of %d blocks (%s): the image was made with other "+
+			"--page-size, --block-size, --no-magic or --no-magic-len options, or for another partition size", badMagic, fs.Blocks, firstBad))
 	}
 	for obj, head := range heads {
 		fs.Files = append(fs.Files, readFile(img, g, bo, obj, head, ixPages[obj]))
@@ -124,7 +132,7 @@ func readFile(img []byte, g geometry, bo binary.ByteOrder, obj uint16, head int,
 		ipg := img[ixPage*g.PageSize : (ixPage+1)*g.PageSize]
 		pix := int(bo.Uint16(ipg[first+slot*pageIxLen:]))
 		if pix*g.PageSize >= len(img) || pix%g.pagesPerBlock < g.luPages {
-			e.Err = fmt.Errorf("%s: data page %d points at page %d, outside the objects", name, span, pix)
+			e.Err = fmt.Errorf("%s: data page %d points at page %d, outside the objects (wrong --obj-name-len, --meta-len or --aligned-obj-ix-tables?)", name, span, pix)
 			return e
 		}
 		dpg := img[pix*g.PageSize : (pix+1)*g.PageSize]
