@@ -184,10 +184,10 @@ func TestParseProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fs.Problems) == 0 || !strings.Contains(fs.Problems[0].Error(), "magic") {
+	if n := len(fs.Problems); n == 0 || !strings.Contains(fs.Problems[n-1].Error(), "magic wrong in 4 of 4 blocks") {
 		t.Errorf("wrong config problems %v", fs.Problems)
 	} else {
-		t.Log(fs.Problems[0])
+		t.Log(fs.Problems[n-1])
 	}
 	// Damage the second data page header: the file is reported, not returned.
 	bad := bytes.Clone(img)
