@@ -43,6 +43,10 @@
 //     expired ownership token (400 InvalidCertificateOwnershipToken),
 //     missing parameters or bad CSR (400 InvalidParameterException).
 //
+// SetClientFault gives one client (by MQTT client ID; the factory firmware
+// uses its SN) one of these failures while its neighbours provision
+// normally. Events records every connection and operation, never keys.
+//
 // The ownership token expires an hour after it is issued; a certificate
 // still PENDING_ACTIVATION when its token expires is deleted. The cloud's
 // time comes from Config.Clock, so tests move it.

@@ -372,3 +372,29 @@ func TestClientFaults(t *testing.T) {
 		t.Fatal("clearing a client fault failed")
 	}
 }
+
+// FuzzHandle sends arbitrary payloads to every operation: the cloud must
+// answer with accepted or rejected JSON, never panic.
+func FuzzHandle(f *testing.F) {
+	f.Add(0, []byte(`{"certificateSigningRequest":"x"}`))
+	f.Add(1, []byte(``))
+	f.Add(2, []byte(`{"certificateOwnershipToken":"","parameters":{"SerialNumber":"1"}}`))
+	f.Add(2, []byte(`{"parameters":null}`))
+	c, err := New(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := c.CreateTemplate(Template{Name: "T", Active: true, Parameters: []string{"SerialNumber"}, ThingNamePattern: "{SerialNumber}"}); err != nil {
+		f.Fatal(err)
+	}
+	claim, _, _ := c.CreateClaim("T", time.Hour)
+	id, _ := CertificateID(claim)
+	topics := []string{TopicCreateFromCSR, TopicCreateKeys, TopicRegisterThing("T")}
+	f.Fuzz(func(t *testing.T, which int, payload []byte) {
+		topic := topics[uint(which)%uint(len(topics))]
+		reply, body, ok := c.Handle(id, topic, payload)
+		if !ok || !json.Valid(body) || !strings.HasPrefix(reply, topic+"/") {
+			t.Fatalf("Handle(%s, %q) = %s %s %v", topic, payload, reply, body, ok)
+		}
+	})
+}

@@ -22,7 +22,7 @@ const template = "FleetlineTest"
 
 // line is a provisioning cloud on loopback with one batch's claim.
 type line struct {
-	t        *testing.T
+	t        testing.TB
 	cloud    *cloud.Cloud
 	endpoint string
 	claim    []byte
@@ -38,7 +38,7 @@ type fixedClock struct {
 
 func (c *fixedClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
-func newLine(t *testing.T) *line {
+func newLine(t testing.TB) *line {
 	t.Helper()
 	clk := &fixedClock{t: lineNow}
 	c, err := cloud.New(cloud.Config{Clock: clk.Now})

@@ -73,7 +73,7 @@ func (f *memFlash) Program(off uint32, data []byte) error {
 // fakeBoard is a board.Device whose console is a pair of pipes the test
 // plays the station on.
 type fakeBoard struct {
-	t     *testing.T
+	t     testing.TB
 	flash *memFlash
 	id    board.Identity
 
@@ -86,7 +86,7 @@ type fakeBoard struct {
 	done     chan error
 }
 
-func newFakeBoard(t *testing.T, mac byte, fd nvs.FactoryData) *fakeBoard {
+func newFakeBoard(t testing.TB, mac byte, fd nvs.FactoryData) *fakeBoard {
 	t.Helper()
 	table, err := firmware.ParsePartitionCSV(strings.NewReader(partitionsCSV))
 	if err != nil {
@@ -172,12 +172,12 @@ func (b *fakeBoard) boot(app board.App) *station {
 
 // station is the test's side of the console.
 type station struct {
-	t     *testing.T
+	t     testing.TB
 	lines chan selftest.Line
 	w     io.Writer
 }
 
-func newStation(t *testing.T, r io.Reader, w io.Writer) *station {
+func newStation(t testing.TB, r io.Reader, w io.Writer) *station {
 	s := &station{t: t, lines: make(chan selftest.Line, 256), w: w}
 	go func() {
 		defer close(s.lines)
