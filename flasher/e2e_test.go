@@ -155,3 +155,22 @@ func TestE2EFlashWriteFailure(t *testing.T) {
 }
 
 func md5Of(p []byte) [16]byte { return md5.Sum(p) }
+
+// TestE2ENoisyLine flashes over a line that flips and drops bytes now and
+// then: lost or corrupted blocks are recovered and the image verifies.
+func TestE2ENoisyLine(t *testing.T) {
+	_, c := newBoard(t, board.Config{Chip: "esp32", Seed: 2, Faults: board.Faults{Flip: 2e-5, Drop: 1e-5}})
+	c.to.Default = 200 * time.Millisecond
+	ctx := context.Background()
+	if _, err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Identify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reps, err := c.WriteRegions(ctx, []Region{{"app", 0x10000, firmware(300_000, 12)}}, WriteOptions{Compress: true, Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d blocks resent", reps[0].Retries)
+}

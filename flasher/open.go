@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"fleetline/flasher/netport"
@@ -51,4 +52,34 @@ func Open(ctx context.Context, name string, baud int) (portio.Port, error) {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
 	return p, nil
+}
+
+// EspressifVID is Espressif's USB vendor id.
+const EspressifVID = 0x303A
+
+// LocalUSBPID returns the USB product id of a local serial device when its
+// bridge is Espressif's own USB (VID 0x303A), so that Options.USBPID can
+// select the USB-Serial/JTAG reset; 0 for other bridges, URLs and unknown
+// devices. name may be the device or a /dev/serial/by-path or by-id link.
+func LocalUSBPID(name string) uint16 {
+	if strings.Contains(name, "://") {
+		return 0
+	}
+	infos, err := serialport.List()
+	if err != nil {
+		return 0
+	}
+	real := name
+	if r, err := filepath.EvalSymlinks(name); err == nil {
+		real = r
+	}
+	for _, i := range infos {
+		if !i.USB || i.VID != EspressifVID {
+			continue
+		}
+		if i.Path == name || i.Path == real || i.ByPath == name || i.ByID == name {
+			return i.PID
+		}
+	}
+	return 0
 }

@@ -64,7 +64,7 @@ func (b *boardFlags) connect(ctx context.Context, stderr io.Writer, progress fun
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}
-	opt := flasher.Options{Before: before, ConnectAttempts: b.attempts, Progress: progress}
+	opt := flasher.Options{Before: before, ConnectAttempts: b.attempts, Progress: progress, USBPID: flasher.LocalUSBPID(b.port)}
 	if b.verbose {
 		opt.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, "  "+format+"\n", a...) }
 	}

@@ -1,6 +1,19 @@
 package main
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fleetline/flasher"
+	"fleetline/flasher/portio"
+	"fleetline/sim/board"
+)
 
 func TestParseNum(t *testing.T) {
 	tests := []struct {
@@ -16,5 +29,97 @@ func TestParseNum(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("parseNum(%q) = %#x, %v", tt.in, got, err)
 		}
+	}
+}
+
+// simBoard makes the device name "sim0" open a virtual board's port, the
+// way a local serial device would be opened.
+func simBoard(t *testing.T) (*board.Board, string) {
+	t.Helper()
+	b, err := board.New(board.Config{Chip: "esp32", Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := flasher.OpenSerial
+	flasher.OpenSerial = func(_ context.Context, name string, _ int) (portio.Port, error) {
+		if name != "sim0" {
+			return nil, fmt.Errorf("no such device %s", name)
+		}
+		return b.Open()
+	}
+	t.Cleanup(func() { flasher.OpenSerial = saved; b.Close() })
+	return b, "sim0"
+}
+
+func runCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestBoardCommands(t *testing.T) {
+	b, url := simBoard(t)
+	dir := t.TempDir()
+	app := bytes.Repeat([]byte("fleetline app image "), 5000)
+	appFile := filepath.Join(dir, "app.bin")
+	if err := os.WriteFile(appFile, app, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errs, code := runCmd(t, "info", "--port", url, "--json")
+	if code != 0 {
+		t.Fatalf("info: exit %d\n%s", code, errs)
+	}
+	var info struct {
+		Chip string `json:"chip"`
+		MAC  string `json:"mac"`
+	}
+	if err := json.Unmarshal([]byte(out), &info); err != nil || info.Chip != "esp32" || info.MAC != b.MAC() {
+		t.Fatalf("info %q: %v", out, err)
+	}
+
+	out, errs, code = runCmd(t, "flash", "--port", url, "--baud", "460800", "0x10000", appFile)
+	if code != 0 {
+		t.Fatalf("flash: exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(out, "written, verified") || !strings.Contains(out, "Wrote 100000 bytes") || !strings.Contains(out, "kbit/s effective") {
+		t.Fatalf("flash output:\n%s", out)
+	}
+	if !strings.Contains(errs, "100%") {
+		t.Errorf("no progress bar on stderr:\n%s", errs)
+	}
+	got := make([]byte, len(app))
+	b.Flash().ReadAt(got, 0x10000)
+	if !bytes.Equal(got, app) {
+		t.Fatal("flash content differs")
+	}
+
+	out, _, code = runCmd(t, "flash", "--port", url, "0x10000", appFile)
+	if code != 0 || !strings.Contains(out, "unchanged, skipped") {
+		t.Fatalf("second flash: exit %d\n%s", code, out)
+	}
+
+	readFile := filepath.Join(dir, "back.bin")
+	if _, errs, code = runCmd(t, "read-flash", "--port", url, "0x10000", "1k", readFile); code != 0 {
+		t.Fatalf("read-flash: exit %d\n%s", code, errs)
+	}
+	if back, _ := os.ReadFile(readFile); !bytes.Equal(back, app[:1024]) {
+		t.Fatal("read-flash content differs")
+	}
+
+	if _, errs, code = runCmd(t, "erase-region", "--port", url, "0x10000", "0x1000"); code != 0 {
+		t.Fatalf("erase-region: exit %d\n%s", code, errs)
+	}
+	b.Flash().ReadAt(got[:16], 0x10000)
+	if !bytes.Equal(got[:16], bytes.Repeat([]byte{0xFF}, 16)) {
+		t.Fatal("not erased")
+	}
+
+	if _, _, code = runCmd(t, "erase-region", "--port", url, "0x10100", "0x1000"); code != 2 {
+		t.Fatalf("unaligned erase: exit %d, want 2", code)
+	}
+	if _, _, code = runCmd(t, "flash", "--port", url, "0x10000"); code != 2 {
+		t.Fatalf("odd flash args: exit %d, want 2", code)
 	}
 }
