@@ -56,7 +56,7 @@ func (a *App) Run(ctx context.Context, dev board.Device) error {
 		fw:    firmwareInfo(dev, a.cfg.Firmware),
 		boot:  int(a.boots.Add(1)),
 	}
-	bootLog(r.con, dev, r.fw)
+	bootLog(r.con, dev, r.fw, r.cfg.StartupLog)
 	r.station = readStation(ctx, dev.Console())
 	err := r.firstBoot()
 	if errors.Is(err, errRestarted) || ctx.Err() != nil {

@@ -446,7 +446,8 @@ func TestBootLogReadsAppDescriptor(t *testing.T) {
 	if err := b.flash.Program(0x10000, img); err != nil {
 		t.Fatal(err)
 	}
-	tr := b.boot(l.app(Faults{})).run(l.now(), selftest.Start{})
+	app := New(Config{RootCAPEM: l.cloud.RootCAPEM(), StartupLog: true})
+	tr := b.boot(app).run(l.now(), selftest.Start{})
 	if tr.hello.Firmware != "2.3.4" || tr.hello.Project != "fct-test" || tr.hello.IDF != "v5.3.1" {
 		t.Fatalf("hello %+v", tr.hello)
 	}

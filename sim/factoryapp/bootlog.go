@@ -41,9 +41,14 @@ func firmwareInfo(dev board.Device, fallback FirmwareInfo) FirmwareInfo {
 }
 
 // bootLog prints what ESP-IDF's startup code prints between the
-// bootloader handing over and app_main.
-func bootLog(c *console, dev board.Device, fw FirmwareInfo) {
+// bootloader handing over and app_main when full is set, then app_main's
+// first line.
+func bootLog(c *console, dev board.Device, fw FirmwareInfo, full bool) {
 	id := dev.Identity()
+	if !full {
+		c.log('I', "fct", "factory test firmware %s, MAC %s", fw.Version, formatMAC(id.MAC))
+		return
+	}
 	cores := "Multicore app"
 	if id.Chip == "esp32c3" {
 		cores = "Unicore app"

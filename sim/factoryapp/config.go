@@ -22,6 +22,11 @@ type Config struct {
 	// Firmware describes the app when the flashed image carries no app
 	// descriptor; normally the descriptor in the app partition wins.
 	Firmware FirmwareInfo
+	// StartupLog makes the app print ESP-IDF's startup log (cpu_start,
+	// app_init, heap_init, spi_flash, main_task) itself. sim/board prints
+	// it before calling the app, so leave this off there; set it for a
+	// Device that hands over straight from the bootloader.
+	StartupLog bool
 	// Tests are the self tests; nil means DefaultTests.
 	Tests []TestSpec
 	// Faults makes this board misbehave (see ParseFaults).

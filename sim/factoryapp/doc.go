@@ -3,9 +3,10 @@
 //
 // One boot, in order:
 //
-//  1. Print ESP-IDF's startup log (cpu_start, app_init with the app
-//     descriptor read from the first app partition, heap_init, spi_flash,
-//     main_task) on the console.
+//  1. Print app_main's first line; with Config.StartupLog, first ESP-IDF's
+//     startup log (cpu_start, app_init with the app descriptor read from
+//     the first app partition, heap_init, spi_flash, main_task), which
+//     sim/board otherwise prints itself.
 //  2. Find the factory partition ("fctry") through the partition table at
 //     0x8000 and read the factory data with firmware/nvs: SN, template,
 //     endpoint, claim certificate and key, and, once provisioned, the device
