@@ -22,7 +22,8 @@ func init() {
 
 const nvsUsage = `usage:
   station nvs generate INPUT.csv OUTPUT.bin --size 0x6000 [--version 2] [--read-only]
-  station nvs dump FILE [--json]`
+                       [--key nvs_keys.bin | --keygen nvs_keys.bin]
+  station nvs dump FILE [--json] [--key nvs_keys.bin]`
 
 func runNVS(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -61,6 +62,8 @@ func runNVSGenerate(args []string, stdout, stderr io.Writer) error {
 	size := fs.String("size", "", "partition size in bytes, a multiple of 4096 (e.g. 0x6000)")
 	version := fs.Int("version", 2, "NVS format version: 2 (multi-page blobs) or 1")
 	readOnly := fs.Bool("read-only", false, "allow 0x1000 and 0x2000, for partitions flagged readonly")
+	keyFile := fs.String("key", "", "encrypt with the key in this nvs_keys partition image")
+	keygen := fs.String("keygen", "", "encrypt with a new random key, written here as an nvs_keys partition image")
 	pos, err := nvsArgs(fs, args)
 	if err != nil {
 		return err
@@ -81,6 +84,26 @@ func runNVSGenerate(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usagef("nvs generate: --version %d: want 1 or 2", *version)
 	}
+	if *keyFile != "" && *keygen != "" {
+		return usagef("nvs generate: --key and --keygen exclude each other")
+	}
+	if *keyFile != "" {
+		k, err := nvsReadKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		opt.Key = &k
+	}
+	if *keygen != "" {
+		k, err := nvs.NewKey()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*keygen, nvs.KeysPartition(k), 0o600); err != nil {
+			return fmt.Errorf("nvs generate: write keys partition: %w", err)
+		}
+		opt.Key = &k
+	}
 	img, err := nvs.GenerateCSVFile(pos[0], int(n), opt)
 	if err != nil {
 		return err
@@ -95,6 +118,7 @@ func runNVSGenerate(args []string, stdout, stderr io.Writer) error {
 func runNVSDump(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("nvs dump", stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
+	keyFile := fs.String("key", "", "decrypt with the key in this nvs_keys partition image")
 	pos, err := nvsArgs(fs, args)
 	if err != nil {
 		return err
@@ -102,12 +126,20 @@ func runNVSDump(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("nvs dump: want one FILE\n%s", nvsUsage)
 	}
-	f, err := os.Open(pos[0])
+	data, err := os.ReadFile(pos[0])
 	if err != nil {
 		return fmt.Errorf("nvs dump: %w", err)
 	}
-	defer f.Close()
-	p, err := nvs.Read(f)
+	if *keyFile != "" {
+		k, err := nvsReadKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		if data, err = nvs.Decrypt(data, k); err != nil {
+			return err
+		}
+	}
+	p, err := nvs.Parse(data)
 	if err != nil {
 		if errors.Is(err, nvs.ErrCorrupt) {
 			return &exitError{code: 1, err: fmt.Errorf("nvs dump %s: %w", pos[0], err)}
@@ -124,7 +156,18 @@ func runNVSDump(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(d.Problems) > 0 {
+		if *keyFile == "" && len(d.Entries) == 0 {
+			fmt.Fprintln(stdout, "\nno entry reads back: if the partition is encrypted, pass its nvs_keys partition with --key")
+		}
 		return &exitError{code: 1, err: fmt.Errorf("nvs dump %s: %d problems found", pos[0], len(d.Problems))}
 	}
 	return nil
+}
+
+func nvsReadKey(path string) (nvs.Key, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nvs.Key{}, fmt.Errorf("nvs: read key: %w", err)
+	}
+	return nvs.ParseKeysPartition(b)
 }

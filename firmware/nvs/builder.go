@@ -15,6 +15,9 @@ type BuildOptions struct {
 	// Like the generator, such images hold only the pages in use: no empty
 	// pages and no spare page follow.
 	ReadOnly bool
+	// Key, when set, encrypts the image for CONFIG_NVS_ENCRYPTION as
+	// `nvs_partition_gen.py encrypt` does.
+	Key *Key
 }
 
 // Builder writes a fresh NVS image page by page with exactly the layout
@@ -27,6 +30,7 @@ type BuildOptions struct {
 // recently created namespace; Builder files them under the namespace named,
 // which is what nvs_flash on the board then reads.
 type Builder struct {
+	key       *Key
 	version   byte
 	readOnly  bool
 	remaining int // bytes still available for data pages
@@ -50,7 +54,12 @@ func NewBuilder(size int, opt BuildOptions) (*Builder, error) {
 	if size%PageSize != 0 || size <= 0 {
 		return nil, fmt.Errorf("nvs: partition size 0x%x: %w: must be a multiple of 4096", size, ErrPartitionSize)
 	}
-	b := &Builder{version: opt.Version, nsIndex: map[string]uint8{}}
+	if opt.Key != nil {
+		if _, err := newXTS(*opt.Key); err != nil {
+			return nil, err
+		}
+	}
+	b := &Builder{key: opt.Key, version: opt.Version, nsIndex: map[string]uint8{}}
 	switch {
 	case size >= MinPartitionSize:
 		b.remaining = size - PageSize // the spare page nvs_flash keeps
@@ -279,6 +288,9 @@ func (b *Builder) Bytes() []byte {
 		out = append(out, erased(b.remaining+PageSize)...)
 	}
 	b.remaining = 0
+	if b.key != nil {
+		_ = cryptImage(out, *b.key, false) // the key was checked by NewBuilder
+	}
 	return out
 }
 
