@@ -28,6 +28,7 @@ type fakeROM struct {
 	regs   map[uint32]uint32
 	flash  []byte
 	silent bool // not in download mode: answer nothing
+	stub   bool // behave as a running flasher stub: 2-byte status, SYNC value 0, raw MD5
 	// fault, when set, sees every request before it is handled and picks
 	// what happens to it.
 	fault func(req rom.Request, n int) faultAction
@@ -115,9 +116,16 @@ func (f *fakeROM) serve() {
 	}
 }
 
-// reply sends one response with a 4-byte ROM status.
+// reply sends one response with a 4-byte ROM status (2 bytes as a stub).
 func (f *fakeROM) reply(op rom.Op, value uint32, data []byte, failed bool, code rom.ErrorCode) {
-	d := rom.AppendStatus(append([]byte(nil), data...), rom.StatusLenROM, rom.Status{Failed: failed, Code: code}, nil)
+	n := rom.StatusLenROM
+	if f.stub {
+		n = rom.StatusLenStub
+		if failed && code < rom.StubErrDataLength {
+			code = rom.StubErrInvalidCmd
+		}
+	}
+	d := rom.AppendStatus(append([]byte(nil), data...), n, rom.Status{Failed: failed, Code: code}, nil)
 	b, _ := rom.Response{Op: op, Value: value, Data: d}.MarshalBinary()
 	f.dev.Write(slip.Encode(b))
 }
@@ -178,11 +186,15 @@ func (f *fakeROM) exec(req rom.Request) (rom.Op, uint32, []byte, bool, rom.Error
 	}
 	switch req.Op {
 	case rom.OpSync:
-		for i := 1; i < rom.SyncReplies; i++ {
-			f.reply(rom.OpSync, rom.SyncValue, nil, false, 0)
+		v := uint32(rom.SyncValue)
+		if f.stub {
+			v = 0
 		}
-		f.lastOp, f.lastValue = rom.OpSync, rom.SyncValue
-		return rom.OpSync, rom.SyncValue, nil, false, 0
+		for i := 1; i < rom.SyncReplies; i++ {
+			f.reply(rom.OpSync, v, nil, false, 0)
+		}
+		f.lastOp, f.lastValue = rom.OpSync, v
+		return rom.OpSync, v, nil, false, 0
 	case rom.OpReadReg:
 		addr := binary.LittleEndian.Uint32(req.Data)
 		v := f.readReg(addr)
@@ -205,7 +217,7 @@ func (f *fakeROM) exec(req rom.Request) (rom.Op, uint32, []byte, bool, rom.Error
 		return ok(nil)
 	case rom.OpFlashBegin, rom.OpFlashDeflBegin:
 		b, err := rom.ParseBegin(req.Op, req.Data)
-		if err != nil || b.BlockSize > 0x1000 || (f.chip != "esp32") != b.HasEncrypted {
+		if err != nil || (b.BlockSize > 0x1000 && !f.stub) || (f.chip != "esp32" || f.stub) != b.HasEncrypted {
 			return fail(rom.ErrBadMessage)
 		}
 		if b.Offset%0x1000 != 0 {
@@ -257,7 +269,19 @@ func (f *fakeROM) exec(req rom.Request) (rom.Op, uint32, []byte, bool, rom.Error
 			return fail(rom.ErrFlashRead)
 		}
 		sum := md5.Sum(f.flash[addr : addr+size])
+		if f.stub {
+			return ok(sum[:])
+		}
 		return ok([]byte(hex.EncodeToString(sum[:])))
+	case rom.OpEraseRegion:
+		addr, size, _ := rom.ParseRegion(req.Op, req.Data)
+		if !f.stub || addr%0x1000 != 0 || size%0x1000 != 0 {
+			return fail(rom.ErrBadMessage)
+		}
+		for i := addr; i < addr+size; i++ {
+			f.flash[i] = 0xFF
+		}
+		return ok(nil)
 	case rom.OpReadFlashSlow:
 		addr, size, _ := rom.ParseRegion(req.Op, req.Data)
 		if size > 64 {
