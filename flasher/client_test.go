@@ -262,3 +262,46 @@ func TestChangeBaudFailsBack(t *testing.T) {
 		t.Fatalf("baud after failure %d / %d", baud, c.Baud())
 	}
 }
+
+func TestESP32ROMBaudScaling(t *testing.T) {
+	tests := []struct {
+		cal, ck8m uint32
+		want      uint32
+	}{
+		{0x00028000, 0x50, 921600},           // 40 MHz by the ROM's estimate: unscaled
+		{0x00026000, 0x50, 875520},           // ROM thinks 38 MHz: 921600 × 38/40
+		{0x00019000, 0x50, 921600 * 25 / 26}, // 25 MHz estimate on a 26 MHz crystal
+		{0, 0, 921600},                       // all-zero eFuse: sent unscaled, not 0
+	}
+	for _, tt := range tests {
+		c, f := newTestClient(t, "esp32")
+		f.regs[esp32RTCCaliCfg1], f.regs[esp32EfuseWord4] = tt.cal, tt.ck8m
+		connectIdentify(t, c)
+		got, err := c.esp32ROMBaud(context.Background(), 921600)
+		if err != nil || got != tt.want {
+			t.Errorf("cal %#x ck8m %#x: sent %d, want %d (%v)", tt.cal, tt.ck8m, got, tt.want, err)
+		}
+	}
+}
+
+func TestCrystalEstimate(t *testing.T) {
+	for div, want := range map[uint32]int{0x15a: 40, 0xe2: 26, 0x1a0: 48} {
+		c, f := newTestClient(t, "esp32")
+		f.regs[0x3FF40014] = div
+		info := connectIdentify(t, c)
+		if info.CrystalMHz != want {
+			t.Errorf("UART_CLKDIV %#x: %d MHz, want %d", div, info.CrystalMHz, want)
+		}
+	}
+}
+
+func TestFlashSizeFromID(t *testing.T) {
+	for id, want := range map[uint32]uint32{0x1640c8: 4 << 20, 0x1840ef: 16 << 20, 0x2020c2: 64 << 20, 0x3a60c2: 64 << 20, 0x3260c2: 256 << 10} {
+		if got, ok := FlashSizeFromID(id); !ok || got != want {
+			t.Errorf("%#x: %d", id, got)
+		}
+	}
+	if got, ok := FlashSizeFromID(0xff40c8); ok || got != 4<<20 {
+		t.Errorf("unknown capacity: %d %v", got, ok)
+	}
+}
