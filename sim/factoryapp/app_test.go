@@ -272,7 +272,7 @@ func TestRebootBeforeClaimErasedRecovers(t *testing.T) {
 	if !tr.result.OK {
 		t.Fatal(tr.result)
 	}
-	s, _ := openStore(b, nvs.DefaultPartition, nvs.DefaultNamespace)
+	s, _ := openStore(b, nvs.DefaultPartition, nvs.DefaultNamespace, New(Config{}).cfg.SPIFFS)
 	if err := s.update([]nvs.Entry{nvs.BlobEntry("", nvs.KeyClaimCert, l.claim), nvs.BlobEntry("", nvs.KeyClaimKey, l.claimKey)}); err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func TestParseFaults(t *testing.T) {
 // readBack parses the factory partition the way the station would.
 func readBack(t *testing.T, b *fakeBoard) state {
 	t.Helper()
-	s, err := openStore(b, nvs.DefaultPartition, nvs.DefaultNamespace)
+	s, err := openStore(b, nvs.DefaultPartition, nvs.DefaultNamespace, New(Config{}).cfg.SPIFFS)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"fleetline/firmware/nvs"
 	"fleetline/firmware/selftest"
+	"fleetline/firmware/spiffs"
 	"fleetline/sim/cloud"
 )
 
@@ -39,6 +40,10 @@ type Config struct {
 	// nvs.DefaultPartition and nvs.DefaultNamespace.
 	Partition string
 	Namespace string
+	// SPIFFS is how the firmware's SPIFFS is configured, for batches that
+	// write the factory files there; zero means spiffs.DefaultConfig with
+	// ObjNameLen spiffs.FactoryObjNameLen.
+	SPIFFS spiffs.Config
 	// ManufacturingDate ("2006-01-02") goes into RegisterThing when the
 	// factory data has no "mfg_date" string; empty means the board's date
 	// once its clock is set.
@@ -97,6 +102,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Namespace == "" {
 		c.Namespace = nvs.DefaultNamespace
+	}
+	if c.SPIFFS == (spiffs.Config{}) {
+		c.SPIFFS = spiffs.DefaultConfig()
+		c.SPIFFS.ObjNameLen = spiffs.FactoryObjNameLen
 	}
 	if c.HelloInterval == 0 {
 		c.HelloInterval = DefaultHelloInterval

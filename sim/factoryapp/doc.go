@@ -7,10 +7,13 @@
 //     startup log (cpu_start, app_init with the app descriptor read from
 //     the first app partition, heap_init, spi_flash, main_task), which
 //     sim/board otherwise prints itself.
-//  2. Find the factory partition ("fctry") through the partition table at
-//     0x8000 and read the factory data with firmware/nvs: SN, template,
-//     endpoint, claim certificate and key, and, once provisioned, the device
-//     certificate, key and thing name. A board that holds device
+//  2. Find the factory partition ("fctry", else the app's "nvs") through
+//     the partition table at 0x8000 and read the factory data with
+//     firmware/nvs: SN, template, endpoint, claim certificate and key, and,
+//     once provisioned, the device certificate, key and thing name. When
+//     NVS holds no SN, the factory files of firmware/spiffs in the first
+//     SPIFFS partition are read instead (the device credentials still go to
+//     NVS, and the claim files are deleted). A board that holds device
 //     credentials but still a claim (reset between the two writes) erases
 //     the claim now.
 //  3. Speak firmware/selftest: hello (repeated each HelloInterval until the

@@ -88,7 +88,18 @@ type fakeBoard struct {
 
 func newFakeBoard(t testing.TB, mac byte, fd nvs.FactoryData) *fakeBoard {
 	t.Helper()
-	table, err := firmware.ParsePartitionCSV(strings.NewReader(partitionsCSV))
+	img, err := nvs.BuildFactoryNVS(fd, 0x6000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newFakeBoardWith(t, mac, partitionsCSV, map[string][]byte{nvs.DefaultPartition: img})
+}
+
+// newFakeBoardWith lays out flash from a partition CSV and partition
+// images by label; other partitions stay erased.
+func newFakeBoardWith(t testing.TB, mac byte, csv string, images map[string][]byte) *fakeBoard {
+	t.Helper()
+	table, err := firmware.ParsePartitionCSV(strings.NewReader(csv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,13 +111,14 @@ func newFakeBoard(t testing.TB, mac byte, fd nvs.FactoryData) *fakeBoard {
 	if err := fl.Program(firmware.PartitionTableOffset, tbl); err != nil {
 		t.Fatal(err)
 	}
-	part, _ := table.Find(nvs.DefaultPartition)
-	img, err := nvs.BuildFactoryNVS(fd, int(part.Size))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fl.Program(part.Offset, img); err != nil {
-		t.Fatal(err)
+	for label, img := range images {
+		part, ok := table.Find(label)
+		if !ok {
+			t.Fatalf("no partition %s", label)
+		}
+		if err := fl.Program(part.Offset, img); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return &fakeBoard{
 		t: t, flash: fl,
