@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"fleetline/firmware"
 	"fleetline/flasher"
 )
 
@@ -19,7 +20,7 @@ func runFlash(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bf := addBoardFlags(fs, true)
 	noCompress := fs.Bool("no-compress", false, "send plain FLASH_DATA blocks instead of zlib-compressed ones")
 	noVerify := fs.Bool("no-verify", false, "skip the SPI_FLASH_MD5 check after each region")
-	force := fs.Bool("force", false, "write regions even when the flash already holds them")
+	force := fs.Bool("force", false, "write images built for another chip or revision, and regions the flash already holds")
 	blockSize := fs.String("block-size", "0x400", "data block size: 0x400 (esptool's), 0x800 or 0x1000 (fewer round trips, faster)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: station flash --port P [flags] OFFSET FILE [OFFSET FILE ...]")
@@ -58,6 +59,12 @@ func runFlash(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if !*force {
+		if err := checkImages(regions, s.info); err != nil {
+			s.c.Close()
+			return &exitError{code: 1, err: err}
+		}
+	}
 	t0 := time.Now()
 	reports, err := s.c.WritePlan(ctx, plan)
 	bar.done()
@@ -88,4 +95,27 @@ func runFlash(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "Wrote %d bytes (%d on the wire) in %.1f s (%.1f kbit/s effective)\n", raw, wire, secs, kbps)
 	return bf.finish(ctx, s, stderr)
+}
+
+// checkImages refuses app and bootloader images (magic 0xE9) built for
+// another chip or outside their revision range, as esptool does unless
+// --force.
+func checkImages(regions []flasher.Region, info *flasher.ChipInfo) error {
+	for _, r := range regions {
+		if len(r.Data) < 24 || r.Data[0] != 0xE9 {
+			continue
+		}
+		img, err := firmware.ParseImage(r.Data)
+		if err != nil {
+			continue // not an image after all: data is data
+		}
+		if uint32(img.Extended.ChipID) != info.ID {
+			return fmt.Errorf("%s at 0x%x is built for chip_id %d, but the board is %s (chip_id %d); use --force to write it anyway",
+				r.Name, r.Offset, img.Extended.ChipID, info.Name, info.ID)
+		}
+		if ok, why := img.SupportsRevision(info.Revision); !ok {
+			return fmt.Errorf("%s at 0x%x does not run on %s: %s; use --force to write it anyway", r.Name, r.Offset, info.Description, why)
+		}
+	}
+	return nil
 }

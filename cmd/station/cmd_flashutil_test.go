@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"fleetline/firmware"
 	"fleetline/flasher"
 	"fleetline/flasher/portio"
 	"fleetline/sim/board"
@@ -121,5 +122,25 @@ func TestBoardCommands(t *testing.T) {
 	}
 	if _, _, code = runCmd(t, "flash", "--port", url, "0x10000"); code != 2 {
 		t.Fatalf("odd flash args: exit %d, want 2", code)
+	}
+}
+
+func TestFlashRefusesOtherChipsImage(t *testing.T) {
+	_, url := simBoard(t) // an ESP32
+	c3, _ := firmware.ChipByName("esp32c3")
+	img, err := firmware.BuildApp(firmware.AppSpec{Chip: c3, Size: 0x8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "c3.bin")
+	if err := os.WriteFile(f, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := runCmd(t, "flash", "--port", url, "0x10000", f)
+	if code != 1 || !strings.Contains(errs, "built for chip_id 5") || !strings.Contains(errs, "--force") {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	if _, errs, code = runCmd(t, "flash", "--port", url, "--force", "0x10000", f); code != 0 {
+		t.Fatalf("--force: exit %d\n%s", code, errs)
 	}
 }
