@@ -61,6 +61,7 @@ type Cloud struct {
 	tokens       map[string]*token
 	allow        map[string]map[string]bool // claim ID → allowed SNs
 	throttle     int
+	rate         rateLimit
 	clientFaults map[string]ClientFault
 	events       []Event
 	srv          *server
@@ -228,6 +229,35 @@ func (c *Cloud) Throttle(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.throttle = n
+}
+
+// RateLimit admits at most n operations per window on the cloud's clock
+// (fixed windows); the rest get 429 ThrottlingException, as AWS's
+// per-account API rate limits answer. n <= 0 lifts the limit.
+func (c *Cloud) RateLimit(n int, per time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rate = rateLimit{n: n, per: per}
+}
+
+// rateLimit is a fixed-window counter.
+type rateLimit struct {
+	n     int
+	per   time.Duration
+	start time.Time
+	count int
+}
+
+// allow counts one operation at now.
+func (r *rateLimit) allow(now time.Time) bool {
+	if r.n <= 0 {
+		return true
+	}
+	if r.start.IsZero() || !now.Before(r.start.Add(r.per)) {
+		r.start, r.count = now, 0
+	}
+	r.count++
+	return r.count <= r.n
 }
 
 // Events returns what happened so far, oldest first.

@@ -109,6 +109,9 @@ func (c *Cloud) admit(claimID string) (*Certificate, *Rejection) {
 		c.throttle--
 		return nil, throttled()
 	}
+	if !c.rate.allow(c.now()) {
+		return nil, throttled()
+	}
 	claim, ok := c.certs[claimID]
 	if !ok || !claim.Claim || claim.Status != StatusActive {
 		return nil, reject(http.StatusForbidden, CodeAccessDenied, "Certificate %s is not a registered provisioning claim", claimID)

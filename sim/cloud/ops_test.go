@@ -398,3 +398,31 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+func TestRateLimit(t *testing.T) {
+	c, clk, claimID, _, _ := newTestCloud(t)
+	c.RateLimit(2, time.Second)
+	codes := func() []int {
+		var out []int
+		for range 3 {
+			rej := call(t, c, claimID, TopicCreateKeys, nil, new(CreateCertificateResponse))
+			if rej == nil {
+				out = append(out, 0)
+			} else {
+				out = append(out, rej.StatusCode)
+			}
+		}
+		return out
+	}
+	if got := codes(); got[0] != 0 || got[1] != 0 || got[2] != 429 {
+		t.Fatalf("first window: %v", got)
+	}
+	clk.Advance(time.Second)
+	if got := codes(); got[0] != 0 || got[2] != 429 {
+		t.Fatalf("next window: %v", got)
+	}
+	c.RateLimit(0, 0)
+	if got := codes(); got[2] != 0 {
+		t.Fatalf("lifted: %v", got)
+	}
+}
