@@ -40,6 +40,7 @@ type WrongBootModeError struct {
 	Banner string // what the chip printed after reset
 }
 
+// Error says what the boot value means and what to check on the board.
 func (e *WrongBootModeError) Error() string {
 	return fmt.Sprintf("wrong boot mode: boot:0x%02x means the chip booted from flash: GPIO0 was not held low at reset"+
 		" — check the auto-reset circuit (EN capacitor 1–10 µF, DTR/RTS transistors), the BOOT button,"+
@@ -56,6 +57,7 @@ type ProtocolError struct {
 	Msg string
 }
 
+// Error names the command and the violation.
 func (e *ProtocolError) Error() string { return fmt.Sprintf("%s: protocol violation: %s", e.Op, e.Msg) }
 
 // VerifyError reports a region whose flash MD5 differs from the data sent.
@@ -67,6 +69,7 @@ type VerifyError struct {
 	AfterWrite bool
 }
 
+// Error gives both digests.
 func (e *VerifyError) Error() string {
 	return fmt.Sprintf("verify %s 0x%x (+%d bytes): flash MD5 %x, expected %x: the data read back differs from what was written",
 		e.Region, e.Offset, e.Size, e.Got, e.Want)

@@ -33,6 +33,7 @@ type BlockError struct {
 	Err    error
 }
 
+// Error reads like "flash app 0x10000 block 12/310: timeout after 3 tries".
 func (e *BlockError) Error() string {
 	what := e.Err.Error()
 	if errors.Is(e.Err, ErrTimeout) {
@@ -44,6 +45,7 @@ func (e *BlockError) Error() string {
 	return fmt.Sprintf("flash %s 0x%x block %d/%d: %s after %d tries", e.Region, e.Offset, e.Block, e.Blocks, what, e.Tries)
 }
 
+// Unwrap returns the last try's error.
 func (e *BlockError) Unwrap() error { return e.Err }
 
 // maxTries bounds the attempts at one block, as esptool's 3 tries.
