@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
@@ -39,6 +40,9 @@ type Store struct {
 	opts Options
 	w    *sql.DB // writers: one connection, BEGIN IMMEDIATE
 	r    *sql.DB // readers
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared on w, see tx.stmt
 }
 
 // Open opens (creating if needed) the audit log at path, migrates it to the
@@ -81,7 +85,7 @@ func Open(path string, opts Options) (*Store, error) {
 
 // openPools opens the writer and reader pools without touching the file.
 func openPools(abs string, opts Options) (*Store, error) {
-	s := &Store{path: abs, opts: opts}
+	s := &Store{path: abs, opts: opts, stmts: map[string]*sql.Stmt{}}
 	var err error
 	if s.w, err = sql.Open("sqlite", s.dsn(true)); err != nil {
 		return nil, mapErr(abs, "open", err)
@@ -111,6 +115,12 @@ func (s *Store) Path() string { return s.path }
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts = nil
+	s.mu.Unlock()
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
