@@ -318,3 +318,51 @@ func TestStoreRandom(t *testing.T) {
 		checkEntries(t, fmt.Sprintf("seed %d size 0x%x", seed, size), p, want)
 	}
 }
+
+// TestOpenFinishesInterruptedReclaim: power was lost while nvs_flash was
+// freeing page 0 (marked freeing, the copy on page 2 half written); opening
+// drops the half copy, copies page 0's live entries to a fresh page and
+// erases page 0.
+func TestOpenFinishesInterruptedReclaim(t *testing.T) {
+	img, err := Build([]Entry{BlobEntry("a", "b", blobPattern(5000)), Uint("a", "n", U16, 7)}, 0x5000, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newNOR(t, 0x5000)
+	copy(f.mem, img)
+	for _, w := range []struct {
+		off  uint32
+		data []byte
+	}{
+		{0, []byte{0xF8, 0xFF, 0xFF, 0xFF}},        // page 0 freeing
+		{PageSize, []byte{0xFC, 0xFF, 0xFF, 0xFF}}, // page 1 full
+	} {
+		if err := f.Program(w.off, w.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := makeHeader(PageActive, 2, Version2) // page 2: the copy, one entry in
+	copy(f.mem[2*PageSize:], h[:])
+	copy(f.mem[2*PageSize+firstEntry:], img[firstEntry:firstEntry+EntrySize])
+	f.mem[2*PageSize+bitmapOffset] = 0xFE
+	s, err := Open(f, 0, 0x5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustParse(t, f.mem)
+	if p.Pages[0].State != PageEmpty || f.erases != 2 {
+		t.Errorf("page 0 is %s after %d erases (want the half copy and page 0 erased)", p.Pages[0].State, f.erases)
+	}
+	if b, err := p.Blob("a", "b"); err != nil || !bytes.Equal(b, blobPattern(5000)) {
+		t.Errorf("blob after recovery: %d bytes, %v", len(b), err)
+	}
+	if v, err := p.U16("a", "n"); err != nil || v != 7 {
+		t.Errorf("n = %d, %v", v, err)
+	}
+	if err := s.SetUint("a", "n", U16, 8); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Partition().U16("a", "n"); err != nil || v != 8 {
+		t.Errorf("n after set = %d, %v", v, err)
+	}
+}
