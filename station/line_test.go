@@ -12,11 +12,11 @@ import (
 
 	"fleetline/batch"
 	"fleetline/firmware"
+	"fleetline/serialno"
 	"fleetline/sim/board"
 	"fleetline/sim/cloud"
 	"fleetline/sim/factoryapp"
 	"fleetline/sim/line"
-	"fleetline/serialno"
 	"fleetline/station/audit"
 )
 
