@@ -253,7 +253,10 @@ func (s *Store) writeItem(hdr [EntrySize]byte, payload []byte) error {
 		return errPageFull
 	}
 	span := 1 + (len(payload)+EntrySize-1)/EntrySize
-	at := s.nextFree(n)
+	at, err := s.cleanSlots(n, s.nextFree(n), span)
+	if err != nil {
+		return err
+	}
 	if at+span > EntriesPerPage {
 		return errPageFull
 	}
@@ -277,6 +280,25 @@ func (s *Store) writeItem(hdr [EntrySize]byte, payload []byte) error {
 		}
 	}
 	return nil
+}
+
+// cleanSlots finds span entries from at on page n that are really erased.
+// An entry whose state bit says empty but whose bytes are not (power lost
+// between writing an entry and marking it written) is marked erased and
+// skipped, as nvs_flash does when it loads such a page.
+func (s *Store) cleanSlots(n, at, span int) (int, error) {
+	pg := s.page(n)
+	for i := at; i < at+span && i < EntriesPerPage; i++ {
+		off := firstEntry + i*EntrySize
+		if allErased(pg[off : off+EntrySize]) {
+			continue
+		}
+		if err := s.setEntryState(n, i, EntryErased); err != nil {
+			return 0, err
+		}
+		at = i + 1
+	}
+	return at, nil
 }
 
 // nextPage marks the current page full and moves to a new one, reclaiming
