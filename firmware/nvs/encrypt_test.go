@@ -95,3 +95,20 @@ func TestKeysPartition(t *testing.T) {
 		t.Log(err)
 	}
 }
+
+func TestBuildFactoryEncrypted(t *testing.T) {
+	k := testKey()
+	fd := FactoryData{ClaimCertPEM: testCertPEM, ClaimKeyPEM: []byte("k"), SN: "SN-9"}
+	img, err := BuildFactory(fd, 0x3000, BuildOptions{Key: &k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Decrypt(img, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFactory(mustParse(t, plain), "")
+	if err != nil || got.SN != "SN-9" {
+		t.Errorf("read back %q, %v", got.SN, err)
+	}
+}

@@ -90,13 +90,19 @@ func (fd FactoryData) Entries() ([]Entry, error) {
 }
 
 // BuildFactoryNVS writes the factory data into a fresh NVS image of size
-// bytes (format version 2).
+// bytes (format version 2, not encrypted).
 func BuildFactoryNVS(fd FactoryData, size int) ([]byte, error) {
+	return BuildFactory(fd, size, BuildOptions{})
+}
+
+// BuildFactory is BuildFactoryNVS with options, e.g. a Key for an
+// encrypted partition.
+func BuildFactory(fd FactoryData, size int, opt BuildOptions) ([]byte, error) {
 	es, err := fd.Entries()
 	if err != nil {
 		return nil, err
 	}
-	img, err := Build(es, size, BuildOptions{})
+	img, err := Build(es, size, opt)
 	if err != nil {
 		return nil, fmt.Errorf("nvs: factory data: %w", err)
 	}
