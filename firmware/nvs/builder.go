@@ -68,7 +68,7 @@ func NewBuilder(size int, opt BuildOptions) (*Builder, error) {
 		b.remaining = size
 	default:
 		return nil, fmt.Errorf("nvs: partition size 0x%x: %w: minimum is 0x3000 for a read/write NVS "+
-			"(0x1000 if the partition table flags it readonly; then build with ReadOnly)", size, ErrPartitionSize)
+			"(0x1000 for a partition the partition table flags readonly: BuildOptions.ReadOnly, station nvs generate --read-only)", size, ErrPartitionSize)
 	}
 	if err := b.newPage(); err != nil {
 		return nil, fmt.Errorf("nvs: %w", err)
