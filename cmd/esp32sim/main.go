@@ -60,6 +60,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	flashMB := fs.Int("flash-mb", 4, "flash size in MiB (power of two)")
 	fs.StringVar(&o.endpoints, "endpoints", "", "write the endpoints as JSON [{slot,url,mac,chip}] to this file")
 	fs.BoolVar(&o.cfg.DirectLines, "direct-lines", false, "pass DTR/RTS changes straight to the boards instead of playing reset sequences locally as esp_rfc2217_server does")
+	fs.BoolVar(&o.cfg.EsptoolStub, "esptool-stub", false, "model esptool's flasher stub: code started from RAM is taken to be it (otherwise boards fall silent)")
 	fs.BoolVar(&o.cfg.PTY, "pty", false, "serve each board on a pseudo-terminal instead (no resets)")
 	fs.BoolVar(&o.verbose, "v", false, "log RFC 2217 sessions")
 	if err := fs.Parse(args); err != nil {

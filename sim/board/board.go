@@ -23,6 +23,10 @@ type Config struct {
 	Faults   Faults
 	// App is what the board runs after a successful boot from flash.
 	App App
+	// EsptoolStub declares that code started with MEM_END is esptool's v4
+	// flasher stub, and the board then answers as that stub does (see
+	// stub.go). Off, started code leaves the board silent.
+	EsptoolStub bool
 	// ENDelay is how long EN takes to rise through the RC network after the
 	// auto-reset transistor lets go; GPIO0 is latched at its end (or at the
 	// host's next write, if sooner). Default 10 ms.

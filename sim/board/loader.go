@@ -28,6 +28,8 @@ type loader struct {
 	lastErr byte               // error byte left over on later successful replies
 	w       *writeSession
 	spiSize uint32 // total size from SPI_SET_PARAMS
+	stub    bool   // the esptool stub model has taken over (see stub.go)
+	read    *stubRead
 }
 
 // writeSession is an open FLASH_BEGIN, FLASH_DEFL_BEGIN or MEM_BEGIN.
@@ -88,6 +90,10 @@ func (b *Board) romReceiveLocked(data []byte, at time.Time) {
 		}
 		if err != nil {
 			continue // an overlong frame: the ROM's buffer cannot hold it
+		}
+		if l.stub {
+			b.stubFrameLocked(l, frame, at)
+			continue
 		}
 		b.handleFrameLocked(l, frame, at)
 	}

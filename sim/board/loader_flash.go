@@ -138,12 +138,17 @@ func (b *Board) flashEndLocked(l *loader, op rom.Op) result {
 }
 
 // memEndLocked: with no_exec clear the ROM jumps to the entry point and is
-// gone; a simulator cannot run the code, so the board falls silent.
+// gone; a simulator cannot run the code, so the board falls silent, unless
+// it is configured to take the code for esptool's stub (Config.EsptoolStub).
 func (b *Board) memEndLocked(l *loader) result {
 	noExec := l.word(0) != 0
 	l.w = nil
-	return result{after: func(time.Time) {
-		if !noExec {
+	return result{after: func(at time.Time) {
+		switch {
+		case noExec:
+		case b.cfg.EsptoolStub:
+			b.startStubLocked(l, at)
+		default:
 			b.stopChipLocked()
 			b.mode = modeRAM
 		}

@@ -23,8 +23,11 @@ type Config struct {
 	Bridge    string // default "cp2102n"
 	FlashSize uint32 // default 4 MiB
 	StateDir  string // keep identities and flash contents across runs
-	Seed      uint64
-	Faults    []board.FaultRule
+	// EsptoolStub makes every board take code started from RAM for
+	// esptool's flasher stub (board.Config.EsptoolStub).
+	EsptoolStub bool
+	Seed        uint64
+	Faults      []board.FaultRule
 	// Listen is host:port for the first board's listener. Port 0 gives
 	// every board a free port; port P gives board i port P+i.
 	Listen string
@@ -83,6 +86,7 @@ func Start(ctx context.Context, cfg Config) (*Line, error) {
 		bc := board.Config{
 			Chip: cfg.Chip, Index: i, Seed: cfg.Seed, Timing: cfg.Timing, Bridge: cfg.Bridge,
 			FlashSize: cfg.FlashSize, StateDir: cfg.StateDir, Faults: board.FaultsFor(cfg.Faults, i),
+			EsptoolStub: cfg.EsptoolStub,
 		}
 		if cfg.App != nil {
 			bc.App = cfg.App(i)
