@@ -453,6 +453,9 @@ func (s *fakeStore) RecordStep(_ context.Context, id int64, st StepEntry) error 
 	if a.finished {
 		return errors.New("attempt already finished")
 	}
+	if strings.Contains(strings.ToUpper(st.Detail), "PRIVATE KEY") {
+		return errors.New("refusing to record a private key") // as the audit log does
+	}
 	a.steps = append(a.steps, st)
 	return nil
 }
@@ -470,6 +473,9 @@ func (s *fakeStore) FinishAttempt(_ context.Context, id int64, o Outcome) error 
 	a := s.att(id)
 	if a.finished {
 		return errors.New("attempt finished twice")
+	}
+	if strings.Contains(strings.ToUpper(o.Message), "PRIVATE KEY") {
+		return errors.New("refusing to record a private key")
 	}
 	a.finished, a.outcome = true, &o
 	return nil

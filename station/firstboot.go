@@ -148,7 +148,7 @@ func (a *attempt) firstBoot(ctx context.Context, retest bool) *Failure {
 	a.collectProvisioning()
 	var f *Failure
 	if r.leaked {
-		f = fail(phase, ReasonPrivateKeyLeaked, nil, "the firmware printed private key material on the console")
+		f = fail(phase, ReasonPrivateKeyLeaked, nil, "the firmware printed secret key material on the console: a security defect")
 	} else if phase == StepProvision && r.result != nil && !r.result.OK {
 		f = provFailure(*r.result)
 	}
@@ -192,7 +192,7 @@ func (a *attempt) next(ctx context.Context, lines <-chan lineOrErr, r *bootRepor
 		text := l.line
 		if a.e.cfg.LooksLikeSecret(text) {
 			r.leaked = true
-			text = "[line withheld: it carries private key material]"
+			text = "[line withheld: it carries secret key material]"
 		}
 		a.e.emit(Event{Type: EvConsole, Slot: a.ss.slot.Name, Message: text})
 		if r.leaked && text != l.line {

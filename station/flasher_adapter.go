@@ -42,7 +42,10 @@ var OpenDevice OpenFunc
 type FlasherConnector struct {
 	Open  OpenFunc        // default OpenPort
 	Reset []flasher.Reset // reset strategies; nil: the flasher's defaults
-	Logf  func(string, ...any)
+	// Attempts bounds the reset+SYNC attempts of one connect (default the
+	// flasher's, as esptool's 7).
+	Attempts int
+	Logf     func(string, ...any)
 }
 
 // Connect implements Connector.
@@ -56,7 +59,7 @@ func (fc *FlasherConnector) Connect(ctx context.Context, slot Slot, baud int) (B
 		return nil, fmt.Errorf("open %s: %w: %w", slot.Address, ErrNoBoard, err)
 	}
 	b := &flasherBoard{port: port}
-	b.client = flasher.New(port, flasher.Options{Baud: 115200, Resets: fc.Reset, Logf: fc.Logf, Progress: b.onProgress})
+	b.client = flasher.New(port, flasher.Options{Baud: 115200, Resets: fc.Reset, ConnectAttempts: fc.Attempts, Logf: fc.Logf, Progress: b.onProgress})
 	if _, err := b.client.Connect(ctx); err != nil {
 		port.Close()
 		return nil, connectFailure(err)

@@ -24,7 +24,6 @@ import (
 // with a template and a claim, a bundle built by the image builder, a batch
 // manifest on disk, N virtual boards served over RFC 2217, and an audit log.
 type vline struct {
-	t        *testing.T
 	dir      string
 	cloud    *cloud.Cloud
 	line     *line.Line
@@ -177,7 +176,7 @@ func (v *vline) engine(t testing.TB, mode Mode, tweak func(*Config)) (*Engine, *
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	eng, err := New(cfg, Deps{Connector: &FlasherConnector{}, Store: AuditStore{S: st}})
+	eng, err := New(cfg, Deps{Connector: &FlasherConnector{Attempts: 2}, Store: AuditStore{S: st}})
 	must(t, err)
 	return eng, st, setup
 }
@@ -259,8 +258,101 @@ func testAuditBatch(m *batch.Manifest) audit.Batch {
 		Range: serialRange(m), Quantity: m.Quantity}
 }
 
-var _ = strings.Contains
-
 func serialRange(m *batch.Manifest) serialno.Range {
 	return serialno.Range{First: m.Serial.Start, Last: m.Serial.End}
+}
+
+// runUntil runs eng until it has published n unit results, then stops it
+// gracefully (boards that never answer would keep a slot polling).
+func (v *vline) runUntil(t testing.TB, eng *Engine, n int) (Summary, []Event) {
+	t.Helper()
+	ch, _ := eng.Subscribe(64)
+	var evs []Event
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		results := 0
+		for ev := range ch {
+			evs = append(evs, ev)
+			if ev.Type == EvUnitResult {
+				if results++; results == n {
+					eng.Stop()
+				}
+			}
+		}
+	}()
+	must(t, eng.Start(context.Background(), v.slots))
+	sum := eng.Wait()
+	<-done
+	return sum, evs
+}
+
+func TestLineFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("virtual line")
+	}
+	tests := []struct {
+		name     string
+		opts     vlineOpts
+		setup    func(v *vline)
+		reason   string
+		kind     Kind
+		attempts int // recorded attempts
+	}{
+		{"no sync", vlineOpts{boardF: []board.FaultRule{{All: true, Faults: board.Faults{NoSync: true}}}}, nil, ReasonNoSync, KindTransport, 0},
+		{"flash write", vlineOpts{boardF: []board.FaultRule{{All: true, Faults: board.Faults{FlashFail: []uint32{0x20400}}}}}, nil, ReasonFlashWriteFailed, KindDevice, 2},
+		{"pulled out", vlineOpts{boardF: []board.FaultRule{{All: true, Faults: board.Faults{UnplugAfterBytes: 30 << 10}}}}, nil, ReasonBoardRemoved, KindCanceled, 1},
+		{"test out of limits", vlineOpts{appF: map[int]factoryapp.Faults{0: {FailTest: "vdd_3v3"}}}, nil, ReasonTestOutOfLimits, KindDevice, 1},
+		{"clock", vlineOpts{appF: map[int]factoryapp.Faults{0: {ClockUnsynced: true}}}, nil, ReasonClockInvalid, KindProvisioning, 2},
+		{"unreachable", vlineOpts{appF: map[int]factoryapp.Faults{0: {Unreachable: true}}}, nil, ReasonCloudUnreachable, KindProvisioning, 2},
+		{"key leaked", vlineOpts{appF: map[int]factoryapp.Faults{0: {LeakKey: true}}}, nil, ReasonPrivateKeyLeaked, KindVerify, 1},
+		{"template inactive", vlineOpts{}, func(v *vline) { must(t, v.cloud.SetTemplateActive(e2eTemplate, false)) }, ReasonTemplateMissing, KindProvisioning, 1},
+		{"template unknown", vlineOpts{template: "NoSuchTemplate"}, nil, ReasonTemplateMissing, KindProvisioning, 1},
+		{"claim not registered", vlineOpts{}, func(v *vline) {
+			c, err := os.ReadFile(filepath.Join(v.dir, "claim.crt"))
+			must(t, err)
+			must(t, v.cloud.RevokeClaim(c))
+		}, ReasonClaimNotReg, KindProvisioning, 1},
+		{"throttled", vlineOpts{}, func(v *vline) { v.cloud.Throttle(10) }, ReasonThrottled, KindProvisioning, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newVLine(t, tt.opts)
+			if tt.setup != nil {
+				tt.setup(v)
+			}
+			eng, st, _ := v.engine(t, ModeBuild, nil)
+			_, evs := v.runUntil(t, eng, max(tt.attempts, 1))
+			res := unitResults(evs)
+			if len(res) == 0 {
+				t.Fatal("no result")
+			}
+			got := res[len(res)-1]
+			if got.Passed || got.Reason != tt.reason || got.Kind != tt.kind || got.Remedy == "" {
+				t.Fatalf("result %+v, want %s (%s)", got, tt.reason, tt.kind)
+			}
+			if tt.attempts > 0 {
+				u, err := st.UnitByMAC(context.Background(), got.MAC)
+				must(t, err)
+				h, err := st.History(context.Background(), u.ID)
+				must(t, err)
+				if len(h) != tt.attempts {
+					t.Errorf("%d attempts recorded, want %d", len(h), tt.attempts)
+				}
+				for _, a := range h {
+					if a.Outcome != audit.OutcomeFail || a.ReasonCode != tt.reason {
+						t.Errorf("recorded %s/%s, want fail/%s", a.Outcome, a.ReasonCode, tt.reason)
+					}
+				}
+				if u.State == audit.StateConfirmed {
+					t.Error("failed unit confirmed")
+				}
+			}
+			for _, ev := range evs {
+				if ev.Type == EvConsole && strings.Contains(ev.Message, "PRIVATE KEY") {
+					t.Errorf("console event carries key material")
+				}
+			}
+		})
+	}
 }
