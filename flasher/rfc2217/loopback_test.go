@@ -28,7 +28,13 @@ func newBench(t *testing.T) *bench {
 	return newBenchWith(t, device, Reuse(host))
 }
 
-func newBenchWith(t *testing.T, device *portio.PipeEnd, open func() (portio.Port, error)) *bench {
+// newBenchB is newBench for benchmarks.
+func newBenchB(tb testing.TB) *bench {
+	host, device := portio.Pipe()
+	return newBenchWith(tb, device, Reuse(host))
+}
+
+func newBenchWith(t testing.TB, device *portio.PipeEnd, open func() (portio.Port, error)) *bench {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -36,7 +42,10 @@ func newBenchWith(t *testing.T, device *portio.PipeEnd, open func() (portio.Port
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &bench{addr: ln.Addr().String(), device: device, cancel: cancel, done: make(chan error, 1)}
-	srv := &Server{Open: open, Logf: t.Logf}
+	srv := &Server{Open: open}
+	if _, ok := t.(*testing.T); ok {
+		srv.Logf = t.Logf
+	}
 	go func() { b.done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
