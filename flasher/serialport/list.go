@@ -111,3 +111,26 @@ func resolve(path string) string {
 	}
 	return path
 }
+
+// Find returns the Info of the port at path, which may be a by-path or
+// by-id link, so that a caller can pick a reset strategy from the bridge
+// (esptool does the same with the USB PID). ok is false when path is not
+// among the listed ports.
+func Find(path string) (info Info, ok bool, err error) {
+	ports, err := List()
+	if err != nil {
+		return Info{}, false, err
+	}
+	info, ok = find(ports, path)
+	return info, ok, nil
+}
+
+func find(ports []Info, path string) (Info, bool) {
+	want := resolve(path)
+	for _, p := range ports {
+		if p.Path == path || resolve(p.Path) == want {
+			return p, true
+		}
+	}
+	return Info{}, false
+}

@@ -86,6 +86,12 @@ func TestInfosAndMatch(t *testing.T) {
 			}
 		}
 	}
+	if in, ok := find(got, filepath.Join(byPath, "pci-0000:00:14.0-usb-0:2:1.0")); !ok || in.Bridge != BridgeUSBJTAG {
+		t.Errorf("find by by-path link = %+v, %v", in, ok)
+	}
+	if _, ok := find(got, filepath.Join(dev, "ttyUSB7")); ok {
+		t.Error("found a port that is not listed")
+	}
 	if _, err := Match(got, Filter{ByPath: "[bad"}); err == nil {
 		t.Error("bad glob accepted")
 	}
