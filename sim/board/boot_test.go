@@ -248,3 +248,13 @@ func (c *romClient) text(want string) string {
 	}
 	return got + readUntil(c.t, c.p, want)
 }
+
+func TestPressReset(t *testing.T) {
+	b := newBoard(t, Config{})
+	p, err := b.Open()
+	must(t, err)
+	b.PressReset(true)
+	readUntil(t, p, "waiting for download")
+	b.PressReset(false)
+	readUntil(t, p, "invalid header")
+}

@@ -190,3 +190,18 @@ func (b *Board) brownoutLocked() {
 	b.cancelPendingLocked()
 	b.resetLocked(resetBrownout, !gpio0Level(b.dtr, b.rts) && !b.faults.BootMode, now)
 }
+
+// PressReset is a person pressing the board's EN button, holding BOOT
+// (GPIO0) down if download is set: the chip restarts in that mode whatever
+// the host's DTR/RTS say. A pty-served board, whose host cannot drive the
+// lines, starts in download mode this way.
+func (b *Board) PressReset(download bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed || b.unplugged {
+		return
+	}
+	b.cancelPendingLocked()
+	b.enHigh = true
+	b.resetLocked(resetPowerOn, download && !b.faults.BootMode, b.now())
+}

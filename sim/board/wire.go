@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// hostBufMax bounds what waits for a host that does not read: beyond it new
+// bytes are lost, as a full tty buffer loses them.
+const hostBufMax = 1 << 20
+
 // chunk is bytes in flight on one direction of the UART.
 type chunk struct {
 	start time.Time // first bit leaves the sender
@@ -139,6 +143,9 @@ func (b *Board) emitLocked(at time.Time, data []byte) {
 		if b.open == nil {
 			return // a closed tty drops what arrives
 		}
+		if len(b.hostBuf) >= hostBufMax {
+			return
+		}
 		data = b.lineFaultsLocked(data)
 		b.hostBuf = append(b.hostBuf, b.garbleLocked(data, b.chipBaud, b.effectiveHostBaud())...)
 		b.signalLocked()
@@ -154,7 +161,7 @@ func (b *Board) emitLocked(at time.Time, data []byte) {
 	}
 	end := start.Add(b.costs.bytes(len(data), b.chipBaud))
 	b.txFree = end
-	if b.open == nil {
+	if b.open == nil || len(b.hostBuf)+len(b.hostQ)*64 >= hostBufMax {
 		return
 	}
 	lat := b.bridge.Turnaround

@@ -19,7 +19,7 @@ import (
 
 // servePTY serves b on a new pseudo-terminal: bytes only. A pty carries no
 // modem lines (TIOCMSET fails with ENOTTY), so the host cannot reset the
-// board; it stays in whatever mode it is in.
+// board: it starts in download mode and stays in whatever mode it gets to.
 func servePTY(ctx context.Context, b *board.Board, wg *sync.WaitGroup, fail func(error)) (string, func() error, error) {
 	master, slave, err := pty.Open()
 	if err != nil {
@@ -39,6 +39,9 @@ func servePTY(ctx context.Context, b *board.Board, wg *sync.WaitGroup, fail func
 		return "", nil, err
 	}
 	p.SetReadTimeout(time.Hour)
+	// No host can reset a pty board into download mode, so it starts there,
+	// as if BOOT were held while it was plugged in.
+	b.PressReset(true)
 	wg.Add(2)
 	go func() { // board → pty
 		defer wg.Done()
