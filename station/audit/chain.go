@@ -65,49 +65,47 @@ func (t *tx) chain(table string, id int64, vals []any) error {
 // recordHash is SHA-256(prev || canonical(seq, table, id, vals)).
 //
 // Canonical bytes: seq and id as 8-byte big-endian, then the table name and
-// each value as a one-byte type tag with a length-prefixed body: 'n' NULL,
-// 'i' int64 (8 bytes), 'f' float64 (IEEE bits), 't' text, 'b' blob. The
-// tables are STRICT, so a value reads back with the type it was written with.
+// each value as a one-byte type tag with its body: 'n' NULL, 'i' int64 (8
+// bytes big-endian), 'f' float64 (IEEE bits), 't' text and 'b' blob (uvarint
+// length, then the bytes). The tables are STRICT, so a value reads back with
+// the type it was written with.
 func recordHash(prev []byte, seq int64, table string, id int64, vals []any) ([]byte, error) {
-	h := sha256.New()
-	h.Write(prev)
-	var b [binary.MaxVarintLen64 + 9]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(seq))
-	h.Write(b[:8])
-	writeBytes(h, 't', []byte(table))
-	binary.BigEndian.PutUint64(b[:8], uint64(id))
-	h.Write(b[:8])
+	b := appendHead(nil, prev, seq, table, id)
 	for _, v := range vals {
 		switch v := v.(type) {
 		case nil:
-			h.Write([]byte{'n'})
+			b = append(b, 'n')
 		case int64:
-			b[0] = 'i'
-			binary.BigEndian.PutUint64(b[1:9], uint64(v))
-			h.Write(b[:9])
+			b = appendInt(b, v)
 		case int:
-			b[0] = 'i'
-			binary.BigEndian.PutUint64(b[1:9], uint64(v))
-			h.Write(b[:9])
+			b = appendInt(b, int64(v))
 		case float64:
-			b[0] = 'f'
-			binary.BigEndian.PutUint64(b[1:9], math.Float64bits(v))
-			h.Write(b[:9])
+			b = binary.BigEndian.AppendUint64(append(b, 'f'), math.Float64bits(v))
 		case string:
-			writeBytes(h, 't', []byte(v))
+			b = appendBytes(b, 't', v)
 		case []byte:
-			writeBytes(h, 'b', v)
+			b = appendBytes(b, 'b', v)
 		default:
 			return nil, fmt.Errorf("audit: internal: %s: cannot hash %T", table, v)
 		}
 	}
-	return h.Sum(nil), nil
+	sum := sha256.Sum256(b)
+	return sum[:], nil
 }
 
-func writeBytes(h interface{ Write([]byte) (int, error) }, tag byte, p []byte) {
-	var b [binary.MaxVarintLen64 + 1]byte
-	b[0] = tag
-	n := binary.PutUvarint(b[1:], uint64(len(p)))
-	h.Write(b[:1+n])
-	h.Write(p)
+// appendHead starts a record's hashed bytes: prev, seq, table, id.
+func appendHead(b, prev []byte, seq int64, table string, id int64) []byte {
+	b = append(b, prev...)
+	b = binary.BigEndian.AppendUint64(b, uint64(seq))
+	b = appendBytes(b, 't', table)
+	return binary.BigEndian.AppendUint64(b, uint64(id))
+}
+
+func appendInt(b []byte, v int64) []byte {
+	return binary.BigEndian.AppendUint64(append(b, 'i'), uint64(v))
+}
+
+func appendBytes[T ~string | ~[]byte](b []byte, tag byte, p T) []byte {
+	b = binary.AppendUvarint(append(b, tag), uint64(len(p)))
+	return append(b, p...)
 }

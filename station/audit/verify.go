@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
@@ -32,25 +33,116 @@ func (b *BadRecord) String() string {
 	return fmt.Sprintf("record %d (%s row %d): %s", b.Seq, b.Table, b.RowID, b.Problem)
 }
 
-// tableCursor walks one table in id order alongside the records.
+// tableCursor walks one table in id order alongside the records. Values
+// are scanned by declared column type into reused buffers, so the walk
+// allocates little per row.
 type tableCursor struct {
-	rows *sql.Rows
-	vals []any
-	id   int64
-	done bool
+	rows  *sql.Rows
+	types []byte // per column: 'i' INTEGER, 't' TEXT, 'b' BLOB, 'a' other
+	ints  []int64
+	raws  []sql.RawBytes
+	anys  []any
+	dest  []any
+	id    int64
+	done  bool
+	bad   error // a value that could not be read as its declared type
+}
+
+func newCursor(ctx context.Context, t *sql.Tx, tbl string) (*tableCursor, error) {
+	cols := tableColumns[tbl]
+	decl, err := columnTypes(ctx, t, tbl)
+	if err != nil {
+		return nil, err
+	}
+	c := &tableCursor{types: make([]byte, len(cols)), ints: make([]int64, len(cols)),
+		raws: make([]sql.RawBytes, len(cols)), anys: make([]any, len(cols))}
+	c.dest = append(c.dest, &c.id)
+	for i, col := range cols {
+		switch decl[col] {
+		case "INTEGER":
+			c.types[i] = 'i'
+			c.dest = append(c.dest, &c.ints[i])
+		case "TEXT":
+			c.types[i] = 't'
+			c.dest = append(c.dest, &c.raws[i])
+		case "BLOB":
+			c.types[i] = 'b'
+			c.dest = append(c.dest, &c.raws[i])
+		default:
+			c.types[i] = 'a'
+			c.dest = append(c.dest, &c.anys[i])
+		}
+	}
+	c.rows, err = t.QueryContext(ctx, "SELECT id, "+strings.Join(cols, ", ")+" FROM "+tbl+" ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	return c, c.next()
+}
+
+// columnTypes reads the declared types of a table's columns.
+func columnTypes(ctx context.Context, t *sql.Tx, tbl string) (map[string]string, error) {
+	rows, err := t.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", tbl)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var n, typ string
+		if err := rows.Scan(&n, &typ); err != nil {
+			return nil, err
+		}
+		out[n] = strings.ToUpper(typ)
+	}
+	return out, rows.Err()
 }
 
 func (c *tableCursor) next() error {
-	if c.rows.Next() {
-		ptrs := make([]any, len(c.vals)+1)
-		ptrs[0] = &c.id
-		for i := range c.vals {
-			ptrs[i+1] = &c.vals[i]
-		}
-		return c.rows.Scan(ptrs...)
+	if !c.rows.Next() {
+		c.done = true
+		return c.rows.Err()
 	}
-	c.done = true
-	return c.rows.Err()
+	c.bad = c.rows.Scan(c.dest...)
+	return nil
+}
+
+// hash computes the record hash of the current row into buf.
+func (c *tableCursor) hash(buf, prev []byte, seq int64, tbl string) ([]byte, [32]byte, error) {
+	b := appendHead(buf[:0], prev, seq, tbl, c.id)
+	for i, typ := range c.types {
+		switch typ {
+		case 'i':
+			b = appendInt(b, c.ints[i])
+		case 't', 'b':
+			b = appendBytes(b, typ, c.raws[i])
+		default:
+			sum, err := recordHash(prev, seq, tbl, c.id, c.slowValues())
+			if err != nil || sum == nil {
+				return b, [32]byte{}, err
+			}
+			return b, [32]byte(sum), nil
+		}
+	}
+	return b, sha256.Sum256(b), nil
+}
+
+// slowValues returns the row as generic values (for an undeclared type).
+func (c *tableCursor) slowValues() []any {
+	vals := make([]any, len(c.types))
+	for i, typ := range c.types {
+		switch typ {
+		case 'i':
+			vals[i] = c.ints[i]
+		case 't':
+			vals[i] = string(c.raws[i])
+		case 'b':
+			vals[i] = []byte(c.raws[i])
+		default:
+			vals[i] = c.anys[i]
+		}
+	}
+	return vals
 }
 
 // Verify walks the whole chain in one read snapshot: every record follows
@@ -77,13 +169,11 @@ func verifyTx(ctx context.Context, t *sql.Tx) (VerifyReport, error) {
 		}
 	}()
 	for _, tbl := range chainTables {
-		rows, err := t.QueryContext(ctx, "SELECT id, "+strings.Join(tableColumns[tbl], ", ")+" FROM "+tbl+" ORDER BY id")
-		if err != nil {
-			return rep, err
+		c, err := newCursor(ctx, t, tbl)
+		if c != nil {
+			cursors[tbl] = c
 		}
-		c := &tableCursor{rows: rows, vals: make([]any, len(tableColumns[tbl]))}
-		cursors[tbl] = c
-		if err := c.next(); err != nil {
+		if err != nil {
 			return rep, err
 		}
 	}
@@ -92,15 +182,16 @@ func verifyTx(ctx context.Context, t *sql.Tx) (VerifyReport, error) {
 		return rep, err
 	}
 	defer recs.Close()
-	prev, lastSeq := zeroHash, int64(0)
+	prev, lastSeq := append([]byte(nil), zeroHash...), int64(0)
+	var buf []byte
+	var prevHash, hash sql.RawBytes
 	bad := func(b BadRecord) (VerifyReport, error) {
-		rep.Bad = &b
+		rep.Bad, rep.Head = &b, hex.EncodeToString(prev)
 		return rep, nil
 	}
 	for recs.Next() {
 		var seq, rowID int64
 		var tbl string
-		var prevHash, hash []byte
 		if err := recs.Scan(&seq, &tbl, &rowID, &prevHash, &hash); err != nil {
 			return rep, err
 		}
@@ -122,20 +213,26 @@ func verifyTx(ctx context.Context, t *sql.Tx) (VerifyReport, error) {
 			br.Problem = "its row is missing (deleted)"
 			return bad(br)
 		}
-		sum, err := recordHash(prevHash, seq, tbl, rowID, c.vals)
+		if c.bad != nil {
+			br.Problem = "row has a value of the wrong type: " + c.bad.Error()
+			return bad(br)
+		}
+		var sum [32]byte
+		buf, sum, err = c.hash(buf, prevHash, seq, tbl)
 		if err != nil {
 			return rep, err
 		}
-		if !bytes.Equal(sum, hash) {
+		if !bytes.Equal(sum[:], hash) {
 			br.Problem = "row or record edited: hash does not match"
 			return bad(br)
 		}
 		if err := c.next(); err != nil {
 			return rep, err
 		}
-		prev, lastSeq = hash, seq
-		rep.Records, rep.Head = seq, hex.EncodeToString(hash)
+		prev, lastSeq = append(prev[:0], hash...), seq
+		rep.Records = seq
 	}
+	rep.Head = hex.EncodeToString(prev)
 	if err := recs.Err(); err != nil {
 		return rep, err
 	}
