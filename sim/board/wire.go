@@ -161,7 +161,7 @@ func (b *Board) emitLocked(at time.Time, data []byte) {
 	}
 	end := start.Add(b.costs.bytes(len(data), b.chipBaud))
 	b.txFree = end
-	if b.open == nil || len(b.hostBuf)+len(b.hostQ)*64 >= hostBufMax {
+	if b.open == nil || b.hostPendingLocked() >= hostBufMax {
 		return
 	}
 	lat := b.bridge.Turnaround
@@ -173,6 +173,15 @@ func (b *Board) emitLocked(at time.Time, data []byte) {
 	}
 	b.hostQ = append(b.hostQ, chunk{start: start, at: end.Add(lat), baud: b.chipBaud, data: append([]byte(nil), data...)})
 	b.signalLocked()
+}
+
+// hostPendingLocked counts chip output the host has not read yet.
+func (b *Board) hostPendingLocked() int {
+	n := len(b.hostBuf)
+	for _, c := range b.hostQ {
+		n += len(c.data)
+	}
+	return n
 }
 
 // materializeLocked moves chip output that has arrived by now into the host
