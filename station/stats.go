@@ -89,6 +89,9 @@ func (e *Engine) statsPtr() *Stats {
 // refreshCounts re-reads the batch counters from the store: the audit log
 // is the one truth, so a resumed batch continues from its counts.
 func (e *Engine) refreshCounts(ctx context.Context) {
+	if e.cfg.Mode == ModeRetest {
+		return // re-tests do not move a batch's counters
+	}
 	c, err := e.store.Counts(ctx, e.cfg.Batch)
 	if err != nil {
 		e.emit(Event{Type: EvLog, Message: "audit log: read batch progress: " + err.Error()})
