@@ -19,9 +19,9 @@ const reuseBuffer = 64 << 10
 var ErrBusy = errors.New("port is in use by another session")
 
 // Reuse returns an opener for Server.Open that lends p to one session at a
-// time, for a port that outlives client connections (a virtual board, a
-// serial device held open by `station serve-port`). Closing the lent port
-// detaches the session and leaves p open.
+// time, for a port that outlives client connections (a virtual board that
+// keeps running between clients). Closing the lent port detaches the
+// session and leaves p open.
 //
 // One goroutine reads p for as long as p is open, blocked in Read with a
 // long timeout, so that a session can end at once without a Read of p in
