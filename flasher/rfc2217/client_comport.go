@@ -97,4 +97,3 @@ func (c *Client) Flush() error {
 	}
 	return err
 }
-
