@@ -126,7 +126,7 @@ func TestWriteRegions(t *testing.T) {
 				if compress && reps[1].Wire >= len(app) {
 					t.Errorf("compressed %d bytes to %d", len(app), reps[1].Wire)
 				}
-				if !compress && reps[1].Wire != (len(app)+0x3FF)/0x400*0x400 {
+				if want := plainWire(len(app), DefaultSegmentSize, AutoBlockSize); !compress && reps[1].Wire != want {
 					t.Errorf("plain wire bytes %d", reps[1].Wire)
 				}
 				last := progress[len(progress)-1]
@@ -148,6 +148,53 @@ func TestWriteRegions(t *testing.T) {
 					t.Fatalf("second write sent %v", got)
 				}
 			})
+		}
+	}
+}
+
+// plainWire is the bytes a plain write sends: each segment padded to whole blocks.
+func plainWire(n, segment, block int) int {
+	total := 0
+	for n > 0 {
+		s := min(n, segment)
+		total += (s + block - 1) / block * block
+		n -= s
+	}
+	return total
+}
+
+// TestWriteFallsBackToSmallBlocks models a ROM that refuses 4 KiB blocks:
+// the automatic block size drops to 1 KiB for the rest of the write and the
+// data still arrives intact.
+func TestWriteFallsBackToSmallBlocks(t *testing.T) {
+	for _, compress := range []bool{true, false} {
+		c, f := newTestClient(t, "esp32c3")
+		f.maxBlock = 0x400
+		connectIdentify(t, c)
+		boot, app := firmware(0x2345, 3), firmware(90_000, 4)
+		reps, err := c.WriteRegions(context.Background(), []Region{{"bootloader", 0x0, boot}, {"app", 0x10000, app}},
+			WriteOptions{Compress: compress, Verify: true})
+		if err != nil {
+			t.Fatalf("compress=%v: %v", compress, err)
+		}
+		if len(reps) != 2 || !reps[0].Verified || !reps[1].Verified {
+			t.Fatalf("reports %+v", reps)
+		}
+		if !bytes.Equal(f.flash[:len(boot)], boot) || !bytes.Equal(f.flash[0x10000:0x10000+len(app)], app) {
+			t.Fatal("flash content differs")
+		}
+		begins := 0
+		for _, r := range f.requests() {
+			if r.Op == rom.OpFlashBegin || r.Op == rom.OpFlashDeflBegin {
+				b, _ := rom.ParseBegin(r.Op, r.Data)
+				if begins == 0 && b.BlockSize != AutoBlockSize {
+					t.Fatalf("first BEGIN used block size %#x, want %#x", b.BlockSize, AutoBlockSize)
+				}
+				if begins > 0 && b.BlockSize != FallbackBlockSize {
+					t.Fatalf("BEGIN %d used block size %#x after the refusal", begins, b.BlockSize)
+				}
+				begins++
+			}
 		}
 	}
 }

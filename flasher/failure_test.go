@@ -101,10 +101,14 @@ func TestTXPathDown(t *testing.T) {
 
 // flashApp writes a 150 kB app at 0x10000 (148 compressed-or-not blocks)
 // and returns the error and reports.
+// The failure tests count 1 KiB blocks (esptool's ROM block), so that a
+// region has enough of them to fail in the middle of a segment.
+const testBlock = 0x400
+
 func flashApp(t *testing.T, c *Client, compress bool) ([]WriteReport, error) {
 	t.Helper()
 	return c.WriteRegions(context.Background(), []Region{{"app", 0x10000, firmware(150_000, 7)}},
-		WriteOptions{Compress: compress, Verify: true})
+		WriteOptions{Compress: compress, Verify: true, BlockSize: testBlock})
 }
 
 func TestBadChecksumReplyIsResentUnderNextSeq(t *testing.T) {
@@ -133,7 +137,7 @@ func TestBadChecksumReplyIsResentUnderNextSeq(t *testing.T) {
 }
 
 func mustPlan(t *testing.T, compress bool) *WritePlan {
-	p, err := PrepareWrite([]Region{{"app", 0x10000, firmware(150_000, 7)}}, WriteOptions{Compress: compress})
+	p, err := PrepareWrite([]Region{{"app", 0x10000, firmware(150_000, 7)}}, WriteOptions{Compress: compress, BlockSize: testBlock})
 	if err != nil {
 		t.Fatal(err)
 	}

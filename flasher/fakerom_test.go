@@ -29,6 +29,9 @@ type fakeROM struct {
 	flash  []byte
 	silent bool // not in download mode: answer nothing
 	stub   bool // behave as a running flasher stub: 2-byte status, SYNC value 0, raw MD5
+	// maxBlock, when set, is the largest block size BEGIN accepts (an
+	// older ROM); otherwise 0x1000, as the ESP32 and C3 ROMs observed.
+	maxBlock uint32
 	// fault, when set, sees every request before it is handled and picks
 	// what happens to it.
 	fault func(req rom.Request, n int) faultAction
@@ -57,6 +60,7 @@ type fakeBegin struct {
 	op              rom.Op
 	offset, size    uint32
 	blocks, nextSeq uint32
+	blockSize       uint32
 	accepted        uint32
 	pos             uint32 // next write position (plain)
 	comp            []byte // compressed bytes so far (DEFL)
@@ -217,7 +221,11 @@ func (f *fakeROM) exec(req rom.Request) (rom.Op, uint32, []byte, bool, rom.Error
 		return ok(nil)
 	case rom.OpFlashBegin, rom.OpFlashDeflBegin:
 		b, err := rom.ParseBegin(req.Op, req.Data)
-		if err != nil || (b.BlockSize > 0x1000 && !f.stub) || (f.chip != "esp32" || f.stub) != b.HasEncrypted {
+		limit := uint32(0x1000)
+		if f.maxBlock != 0 {
+			limit = f.maxBlock
+		}
+		if err != nil || (b.BlockSize > limit && !f.stub) || (f.chip != "esp32" || f.stub) != b.HasEncrypted {
 			return fail(rom.ErrBadMessage)
 		}
 		if b.Offset%0x1000 != 0 {
@@ -227,7 +235,7 @@ func (f *fakeROM) exec(req rom.Request) (rom.Op, uint32, []byte, bool, rom.Error
 		for i := b.Offset; i < end; i++ {
 			f.flash[i] = 0xFF
 		}
-		f.begin = &fakeBegin{op: req.Op, offset: b.Offset, size: b.Size, blocks: b.Blocks, pos: b.Offset}
+		f.begin = &fakeBegin{op: req.Op, offset: b.Offset, size: b.Size, blocks: b.Blocks, blockSize: b.BlockSize, pos: b.Offset}
 		return ok(nil)
 	case rom.OpFlashData, rom.OpFlashDeflData:
 		bg := f.begin
@@ -245,7 +253,7 @@ func (f *fakeROM) exec(req rom.Request) (rom.Op, uint32, []byte, bool, rom.Error
 			for i, b := range blk.Data {
 				f.flash[bg.pos+uint32(i)] &= b
 			}
-			bg.pos += 0x400
+			bg.pos += bg.blockSize
 			return ok(nil)
 		}
 		bg.comp = append(bg.comp, blk.Data...)
@@ -307,7 +315,18 @@ func (f *fakeROM) writeReg(addr, value, mask uint32) {
 	}
 }
 
-// requests returns the ops received so far.
+// requests returns copies of the requests received so far.
+func (f *fakeROM) requests() []rom.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]rom.Request, len(f.reqs))
+	for i, r := range f.reqs {
+		out[i] = rom.Request{Op: r.Op, Checksum: r.Checksum, Data: append([]byte(nil), r.Data...)}
+	}
+	return out
+}
+
+// ops returns the ops received so far.
 func (f *fakeROM) ops() []rom.Op {
 	f.mu.Lock()
 	defer f.mu.Unlock()

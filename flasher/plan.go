@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 )
 
 // Region is one image to write: a name for messages ("bootloader", "app"),
@@ -29,12 +30,21 @@ type WriteOptions struct {
 	// 64 KiB; it must be a multiple of 4 KiB. Deflate's window is 32 KiB,
 	// so segments of 64 KiB and more cost almost nothing in compression.
 	SegmentSize uint32
-	// BlockSize is the FLASH_DATA / FLASH_DEFL_DATA block: 0x400 (the
-	// default, as esptool sends the ROM), 0x800 or 0x1000. The ESP32 and C3
-	// ROMs accept all three (and refuse 0x4000); bigger blocks cost fewer
-	// round trips, which is what limits ROM-mode speed.
+	// BlockSize is the FLASH_DATA / FLASH_DEFL_DATA block: 0x400 (what
+	// esptool sends the ROM), 0x800 or 0x1000. The ESP32 and C3 ROMs accept
+	// all three (and refuse 0x4000); bigger blocks cost fewer round trips,
+	// which is what limits ROM-mode speed. 0 chooses automatically: 0x1000,
+	// falling back to 0x400 for the rest of the write if a chip's ROM refuses
+	// the first BEGIN with "invalid message".
 	BlockSize uint32
 }
+
+// AutoBlockSize is the block size WriteOptions.BlockSize 0 tries first;
+// FallbackBlockSize is what it falls back to.
+const (
+	AutoBlockSize     = 0x1000
+	FallbackBlockSize = 0x400
+)
 
 // DefaultSegmentSize is the default WriteOptions.SegmentSize.
 const DefaultSegmentSize = 64 << 10
@@ -51,6 +61,14 @@ const (
 type WritePlan struct {
 	opt     WriteOptions
 	regions []planRegion
+
+	// auto plans keep their source so the fallback block size can be
+	// prepared once, on first need, and shared by every board.
+	auto     bool
+	src      []Region
+	fallOnce sync.Once
+	fall     *WritePlan
+	fallErr  error
 }
 
 type planRegion struct {
@@ -82,9 +100,10 @@ func PrepareWrite(regions []Region, o WriteOptions) (*WritePlan, error) {
 	if o.SegmentSize == 0 {
 		o.SegmentSize = DefaultSegmentSize
 	}
+	auto := o.BlockSize == 0
 	switch o.BlockSize {
 	case 0:
-		o.BlockSize = blockSize
+		o.BlockSize = AutoBlockSize
 	case 0x400, 0x800, 0x1000:
 	default:
 		return nil, fmt.Errorf("block size 0x%x: the ROM takes 0x400, 0x800 or 0x1000", o.BlockSize)
@@ -94,7 +113,7 @@ func PrepareWrite(regions []Region, o WriteOptions) (*WritePlan, error) {
 	}
 	rs := append([]Region(nil), regions...)
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Offset < rs[j].Offset })
-	p := &WritePlan{opt: o}
+	p := &WritePlan{opt: o, auto: auto, src: rs}
 	for i, r := range rs {
 		if len(r.Data) == 0 {
 			return nil, fmt.Errorf("region %s at 0x%x is empty", regionName(r), r.Offset)
@@ -120,6 +139,17 @@ func PrepareWrite(regions []Region, o WriteOptions) (*WritePlan, error) {
 		p.regions = append(p.regions, pr)
 	}
 	return p, nil
+}
+
+// fallback returns the plan prepared with FallbackBlockSize, building it
+// on first use.
+func (p *WritePlan) fallback() (*WritePlan, error) {
+	p.fallOnce.Do(func() {
+		o := p.opt
+		o.BlockSize = FallbackBlockSize
+		p.fall, p.fallErr = PrepareWrite(p.src, o)
+	})
+	return p.fall, p.fallErr
 }
 
 func regionName(r Region) string {

@@ -104,9 +104,19 @@ func (c *Client) WritePlan(ctx context.Context, p *WritePlan) ([]WriteReport, er
 		}
 	}
 	var reports []WriteReport
-	for i := range p.regions {
+	for i := 0; i < len(p.regions); i++ {
 		r := &p.regions[i]
 		rep, err := c.writeRegion(ctx, chip, p.opt, r)
+		if errors.Is(err, errBlockSizeRefused) && p.auto {
+			fb, ferr := p.fallback()
+			if ferr != nil {
+				return reports, fmt.Errorf("flash: %w", ferr)
+			}
+			c.logf("flash %s 0x%x: the ROM refused %#x-byte blocks; using %#x from here on", r.name, r.offset, p.opt.BlockSize, fb.opt.BlockSize)
+			p = fb
+			i--
+			continue
+		}
 		reports = append(reports, rep)
 		if err != nil {
 			return reports, err
@@ -114,6 +124,10 @@ func (c *Client) WritePlan(ctx context.Context, p *WritePlan) ([]WriteReport, er
 	}
 	return reports, nil
 }
+
+// errBlockSizeRefused marks a first BEGIN the ROM answered with "invalid
+// message": on a ROM that accepts the command at all, that is the block size.
+var errBlockSizeRefused = errors.New("block size refused")
 
 func (c *Client) writeRegion(ctx context.Context, chip *Chip, o WriteOptions, r *planRegion) (WriteReport, error) {
 	t0 := time.Now()
@@ -175,6 +189,11 @@ func (c *Client) writeSegment(ctx context.Context, chip *Chip, o WriteOptions, r
 restart:
 	for {
 		if err := c.beginSegment(ctx, chip, beginOp, o.Compress, o.BlockSize, s); err != nil {
+			var se *rom.StatusError
+			if s.first == 0 && cause == 0 && fails[0] == 0 && o.BlockSize != FallbackBlockSize &&
+				errors.As(err, &se) && se.Code == rom.ErrBadMessage {
+				return retries, fmt.Errorf("%w: %w", errBlockSizeRefused, err)
+			}
 			// A BEGIN that fails while recovering counts against the block
 			// that caused the recovery: a chip gone deaf is reported there.
 			fails[cause]++

@@ -21,7 +21,7 @@ func runFlash(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	noCompress := fs.Bool("no-compress", false, "send plain FLASH_DATA blocks instead of zlib-compressed ones")
 	noVerify := fs.Bool("no-verify", false, "skip the SPI_FLASH_MD5 check after each region")
 	force := fs.Bool("force", false, "write images built for another chip or revision, and regions the flash already holds")
-	blockSize := fs.String("block-size", "0x400", "data block size: 0x400 (esptool's), 0x800 or 0x1000 (fewer round trips, faster)")
+	blockSize := fs.String("block-size", "auto", "data block size: auto (0x1000, falling back to 0x400 if the ROM refuses it), 0x400 (esptool's), 0x800 or 0x1000")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: station flash --port P [flags] OFFSET FILE [OFFSET FILE ...]")
 		fs.PrintDefaults()
@@ -45,16 +45,20 @@ func runFlash(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		regions = append(regions, flasher.Region{Name: rest[i+1], Offset: off, Data: data})
 	}
-	bs, err := parseNum(*blockSize)
-	if err != nil {
-		return usagef("--block-size: %v", err)
+	var bs uint32
+	if *blockSize != "auto" {
+		n, err := parseNum(*blockSize)
+		if err != nil {
+			return usagef("--block-size: %v", err)
+		}
+		bs = n
 	}
 	opt := flasher.WriteOptions{Compress: !*noCompress, Verify: !*noVerify, SkipUnchanged: !*force, BlockSize: bs}
 	plan, err := flasher.PrepareWrite(regions, opt)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	bar := &progressBar{w: stderr}
+	bar := newProgressBar(stderr)
 	s, err := bf.connect(ctx, stderr, bar.update)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -133,19 +134,47 @@ type progressBar struct {
 	w    io.Writer
 	last time.Time
 	line bool
+	// On a pipe or a log file a redrawn bar is noise: print a plain line
+	// per quarter of each step instead.
+	plain    bool
+	plainKey string
+	plainPct int
 }
+
+// isTerminal reports whether w is a character device (a console).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w, plain: !isTerminal(w)} }
 
 func (p *progressBar) update(pr flasher.Progress) {
 	now := time.Now()
 	final := pr.Done >= pr.Total
-	if !final && now.Sub(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = now
 	pct := 100
 	if pr.Total > 0 {
 		pct = pr.Done * 100 / pr.Total
 	}
+	if p.plain {
+		key := pr.Step + " " + pr.Region
+		if key != p.plainKey {
+			p.plainKey, p.plainPct = key, -1
+		}
+		if q := pct / 25 * 25; q > p.plainPct {
+			p.plainPct = q
+			fmt.Fprintf(p.w, "%s %s 0x%x: %d%%\n", pr.Step, pr.Region, pr.Offset, q)
+		}
+		return
+	}
+	if !final && now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
 	const width = 30
 	fill := pct * width / 100
 	label := pr.Step

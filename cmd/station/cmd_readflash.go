@@ -30,7 +30,7 @@ func runReadFlash(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil || size == 0 {
 		return usagef("size: %v", err)
 	}
-	bar := &progressBar{w: stderr}
+	bar := newProgressBar(stderr)
 	s, err := bf.connect(ctx, stderr, bar.update)
 	if err != nil {
 		return err
