@@ -97,7 +97,7 @@ func (p *Port) readLoop() {
 
 func (p *Port) lost(op string, err error) error {
 	if p.closing.Load() {
-		return portio.ErrClosed
+		return p.closedErr()
 	}
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s: peer closed the connection: %w", p.name, portio.ErrClosed)
@@ -110,13 +110,20 @@ func (p *Port) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	return p.in.read(b, time.Duration(p.timeout.Load()), p.closed)
+	n, err := p.in.read(b, time.Duration(p.timeout.Load()), p.closed)
+	if err == portio.ErrClosed {
+		err = p.closedErr()
+	}
+	return n, err
 }
+
+// closedErr is the error of a call after Close.
+func (p *Port) closedErr() error { return fmt.Errorf("%s: %w", p.name, portio.ErrClosed) }
 
 // Write implements portio.Port.
 func (p *Port) Write(b []byte) (int, error) {
 	if p.closing.Load() {
-		return 0, portio.ErrClosed
+		return 0, p.closedErr()
 	}
 	p.wmu.Lock()
 	n, err := p.conn.Write(b)
@@ -129,7 +136,7 @@ func (p *Port) Write(b []byte) (int, error) {
 
 func (p *Port) check() error {
 	if p.closing.Load() {
-		return portio.ErrClosed
+		return p.closedErr()
 	}
 	select {
 	case <-p.done:
@@ -166,7 +173,7 @@ func (p *Port) SetReadTimeout(d time.Duration) error {
 // read.
 func (p *Port) Flush() error {
 	if p.closing.Load() {
-		return portio.ErrClosed
+		return p.closedErr()
 	}
 	p.in.drop()
 	return p.check()

@@ -211,7 +211,7 @@ func (c *Client) readLoop() {
 // lost turns a socket error into the error every later call returns.
 func (c *Client) lost(err error) error {
 	if c.closing.Load() {
-		return portio.ErrClosed
+		return c.closedErr()
 	}
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s: server closed the connection: %w", c.name, portio.ErrClosed)
@@ -288,7 +288,7 @@ func (c *Client) writeRaw(b []byte) error {
 	default:
 	}
 	if c.closing.Load() {
-		return portio.ErrClosed
+		return c.closedErr()
 	}
 	return fmt.Errorf("%s: send: %v: %w", c.name, err, portio.ErrClosed)
 }
@@ -298,13 +298,20 @@ func (c *Client) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	return c.in.read(p, time.Duration(c.timeout.Load()), c.closed)
+	n, err := c.in.read(p, time.Duration(c.timeout.Load()), c.closed)
+	if err == portio.ErrClosed {
+		err = c.closedErr()
+	}
+	return n, err
 }
+
+// closedErr is the error of a call after Close.
+func (c *Client) closedErr() error { return fmt.Errorf("%s: %w", c.name, portio.ErrClosed) }
 
 // Write implements portio.Port; bytes equal to IAC are doubled on the wire.
 func (c *Client) Write(p []byte) (int, error) {
 	if c.closing.Load() {
-		return 0, portio.ErrClosed
+		return 0, c.closedErr()
 	}
 	if err := c.writeRaw(appendEscaped(make([]byte, 0, len(p)+8), p)); err != nil {
 		return 0, err

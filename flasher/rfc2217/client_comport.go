@@ -3,8 +3,6 @@ package rfc2217
 import (
 	"fmt"
 	"time"
-
-	"fleetline/flasher/portio"
 )
 
 // command sends one COM-PORT command and, if wait, returns the value of the
@@ -39,7 +37,7 @@ func (c *Client) command(code byte, value []byte, wait, learn bool) ([]byte, err
 		case <-c.done:
 			return nil, c.failure()
 		case <-c.closed:
-			return nil, portio.ErrClosed
+			return nil, c.closedErr()
 		}
 	}
 }
