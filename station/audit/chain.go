@@ -72,25 +72,32 @@ func (t *tx) chain(table string, id int64, vals []any) error {
 func recordHash(prev []byte, seq int64, table string, id int64, vals []any) ([]byte, error) {
 	b := appendHead(nil, prev, seq, table, id)
 	for _, v := range vals {
-		switch v := v.(type) {
-		case nil:
-			b = append(b, 'n')
-		case int64:
-			b = appendInt(b, v)
-		case int:
-			b = appendInt(b, int64(v))
-		case float64:
-			b = binary.BigEndian.AppendUint64(append(b, 'f'), math.Float64bits(v))
-		case string:
-			b = appendBytes(b, 't', v)
-		case []byte:
-			b = appendBytes(b, 'b', v)
-		default:
-			return nil, fmt.Errorf("audit: internal: %s: cannot hash %T", table, v)
+		var err error
+		if b, err = appendValue(b, v); err != nil {
+			return nil, fmt.Errorf("audit: internal: %s: %w", table, err)
 		}
 	}
 	sum := sha256.Sum256(b)
 	return sum[:], nil
+}
+
+// appendValue appends one value's canonical bytes.
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, 'n'), nil
+	case int64:
+		return appendInt(b, v), nil
+	case int:
+		return appendInt(b, int64(v)), nil
+	case float64:
+		return binary.BigEndian.AppendUint64(append(b, 'f'), math.Float64bits(v)), nil
+	case string:
+		return appendBytes(b, 't', v), nil
+	case []byte:
+		return appendBytes(b, 'b', v), nil
+	}
+	return b, fmt.Errorf("cannot hash %T", v)
 }
 
 // appendHead starts a record's hashed bytes: prev, seq, table, id.

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"strings"
 )
 
 // VerifyReport is the result of walking the hash chain.
@@ -33,214 +32,140 @@ func (b *BadRecord) String() string {
 	return fmt.Sprintf("record %d (%s row %d): %s", b.Seq, b.Table, b.RowID, b.Problem)
 }
 
-// tableCursor walks one table in id order alongside the records. Values
-// are scanned by declared column type into reused buffers, so the walk
-// allocates little per row.
-type tableCursor struct {
-	rows  *sql.Rows
-	types []byte // per column: 'i' INTEGER, 't' TEXT, 'b' BLOB, 'a' other
-	ints  []int64
-	raws  []sql.RawBytes
-	anys  []any
-	dest  []any
-	id    int64
-	done  bool
-	bad   error // a value that could not be read as its declared type
-}
-
-func newCursor(ctx context.Context, t *sql.Tx, tbl string) (*tableCursor, error) {
-	cols := tableColumns[tbl]
-	decl, err := columnTypes(ctx, t, tbl)
-	if err != nil {
-		return nil, err
-	}
-	c := &tableCursor{types: make([]byte, len(cols)), ints: make([]int64, len(cols)),
-		raws: make([]sql.RawBytes, len(cols)), anys: make([]any, len(cols))}
-	c.dest = append(c.dest, &c.id)
-	for i, col := range cols {
-		switch decl[col] {
-		case "INTEGER":
-			c.types[i] = 'i'
-			c.dest = append(c.dest, &c.ints[i])
-		case "TEXT":
-			c.types[i] = 't'
-			c.dest = append(c.dest, &c.raws[i])
-		case "BLOB":
-			c.types[i] = 'b'
-			c.dest = append(c.dest, &c.raws[i])
-		default:
-			c.types[i] = 'a'
-			c.dest = append(c.dest, &c.anys[i])
-		}
-	}
-	c.rows, err = t.QueryContext(ctx, "SELECT id, "+strings.Join(cols, ", ")+" FROM "+tbl+" ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	return c, c.next()
-}
-
-// columnTypes reads the declared types of a table's columns.
-func columnTypes(ctx context.Context, t *sql.Tx, tbl string) (map[string]string, error) {
-	rows, err := t.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", tbl)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var n, typ string
-		if err := rows.Scan(&n, &typ); err != nil {
-			return nil, err
-		}
-		out[n] = strings.ToUpper(typ)
-	}
-	return out, rows.Err()
-}
-
-func (c *tableCursor) next() error {
-	if !c.rows.Next() {
-		c.done = true
-		return c.rows.Err()
-	}
-	c.bad = c.rows.Scan(c.dest...)
-	return nil
-}
-
-// hash computes the record hash of the current row into buf.
-func (c *tableCursor) hash(buf, prev []byte, seq int64, tbl string) ([]byte, [32]byte, error) {
-	b := appendHead(buf[:0], prev, seq, tbl, c.id)
-	for i, typ := range c.types {
-		switch typ {
-		case 'i':
-			b = appendInt(b, c.ints[i])
-		case 't', 'b':
-			b = appendBytes(b, typ, c.raws[i])
-		default:
-			sum, err := recordHash(prev, seq, tbl, c.id, c.slowValues())
-			if err != nil || sum == nil {
-				return b, [32]byte{}, err
-			}
-			return b, [32]byte(sum), nil
-		}
-	}
-	return b, sha256.Sum256(b), nil
-}
-
-// slowValues returns the row as generic values (for an undeclared type).
-func (c *tableCursor) slowValues() []any {
-	vals := make([]any, len(c.types))
-	for i, typ := range c.types {
-		switch typ {
-		case 'i':
-			vals[i] = c.ints[i]
-		case 't':
-			vals[i] = string(c.raws[i])
-		case 'b':
-			vals[i] = []byte(c.raws[i])
-		default:
-			vals[i] = c.anys[i]
-		}
-	}
-	return vals
-}
-
-// Verify walks the whole chain in one read snapshot: every record follows
-// its predecessor, every hash matches its row as stored, and every row of
-// every history table has exactly one record, in order. It reads each table
-// once, sequentially. An error is returned only when the walk itself fails;
-// a broken chain is reported in VerifyReport.
+// Verify walks the whole chain: every record follows its predecessor, every
+// hash matches its row as stored, and every row of every history table has
+// exactly one record, in order. Each table and the records are read
+// sequentially, each on its own connection so decoding runs in parallel,
+// all from one snapshot. An error is returned only when the walk itself
+// fails; a broken chain is reported in VerifyReport.
 func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
-	var rep VerifyReport
-	err := s.read(ctx, "verify chain", func(t *sql.Tx) error {
-		var err error
-		rep, err = verifyTx(ctx, t)
-		return err
-	})
-	return rep, err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	txs, release, err := s.snapshot(ctx, len(chainTables)+1)
+	if err != nil {
+		return VerifyReport{}, mapErr(s.path, "verify chain", err)
+	}
+	// Stop the readers first: a transaction closes only once its rows have.
+	defer func() { cancel(); release() }()
+	tables := map[string]*stream{}
+	for i, tbl := range chainTables {
+		tables[tbl] = startTable(ctx, txs[i+1], tbl)
+	}
+	recs := startRecords(ctx, txs[0])
+	rep, err := walk(recs, tables)
+	if err != nil {
+		return rep, mapErr(s.path, "verify chain", err)
+	}
+	return rep, nil
 }
 
-func verifyTx(ctx context.Context, t *sql.Tx) (VerifyReport, error) {
-	rep := VerifyReport{Head: hex.EncodeToString(zeroHash)}
-	cursors := map[string]*tableCursor{}
-	defer func() {
-		for _, c := range cursors {
-			c.rows.Close()
-		}
-	}()
-	for _, tbl := range chainTables {
-		c, err := newCursor(ctx, t, tbl)
-		if c != nil {
-			cursors[tbl] = c
-		}
-		if err != nil {
-			return rep, err
-		}
-	}
-	recs, err := t.QueryContext(ctx, `SELECT seq, tbl, row_id, prev_hash, hash FROM records ORDER BY seq`)
+// snapshot begins n read transactions that all see the same commit: every
+// commit appends a record, so equal record counts mean equal snapshots.
+func (s *Store) snapshot(ctx context.Context, n int) ([]*sql.Tx, func(), error) {
+	db, err := sql.Open("sqlite", s.dsn(false))
 	if err != nil {
-		return rep, err
+		return nil, nil, err
 	}
-	defer recs.Close()
+	db.SetMaxOpenConns(n)
+	release := func(txs []*sql.Tx) {
+		for _, t := range txs {
+			t.Rollback()
+		}
+	}
+	for try := 0; try < 10; try++ {
+		var txs []*sql.Tx
+		var first int64 = -1
+		same := true
+		for range n {
+			t, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+			if err != nil {
+				release(txs)
+				db.Close()
+				return nil, nil, err
+			}
+			txs = append(txs, t)
+			var seq int64
+			if err := t.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM records`).Scan(&seq); err != nil {
+				release(txs)
+				db.Close()
+				return nil, nil, err
+			}
+			if first < 0 {
+				first = seq
+			}
+			same = same && seq == first
+		}
+		if same {
+			return txs, func() { release(txs); db.Close() }, nil
+		}
+		release(txs)
+	}
+	db.Close()
+	return nil, nil, fmt.Errorf("the log kept changing while verify started; retry: %w", ErrBusy)
+}
+
+// walk merges the record stream with the table streams.
+func walk(recs *recordStream, tables map[string]*stream) (VerifyReport, error) {
+	rep := VerifyReport{}
 	prev, lastSeq := append([]byte(nil), zeroHash...), int64(0)
-	var buf []byte
-	var prevHash, hash sql.RawBytes
 	bad := func(b BadRecord) (VerifyReport, error) {
 		rep.Bad, rep.Head = &b, hex.EncodeToString(prev)
 		return rep, nil
 	}
-	for recs.Next() {
-		var seq, rowID int64
-		var tbl string
-		if err := recs.Scan(&seq, &tbl, &rowID, &prevHash, &hash); err != nil {
-			return rep, err
-		}
-		br := BadRecord{Seq: seq, Table: tbl, RowID: rowID}
-		c, ok := cursors[tbl]
-		switch {
-		case seq != lastSeq+1:
-			br.Problem = fmt.Sprintf("records %d..%d are missing", lastSeq+1, seq-1)
-			return bad(br)
-		case !bytes.Equal(prevHash, prev):
-			br.Problem = "prev_hash does not match the record before it (removed, inserted or reordered)"
-			return bad(br)
-		case !ok:
-			br.Problem = "names an unknown table"
-			return bad(br)
-		case !c.done && c.id < rowID:
-			return bad(BadRecord{Table: tbl, RowID: c.id, Problem: "row has no record in the chain (inserted outside the log)"})
-		case c.done || c.id > rowID:
-			br.Problem = "its row is missing (deleted)"
-			return bad(br)
-		}
-		if c.bad != nil {
-			br.Problem = "row has a value of the wrong type: " + c.bad.Error()
-			return bad(br)
-		}
-		var sum [32]byte
-		buf, sum, err = c.hash(buf, prevHash, seq, tbl)
+	var buf []byte
+	for {
+		r, ok, err := recs.next()
 		if err != nil {
 			return rep, err
 		}
-		if !bytes.Equal(sum[:], hash) {
+		if !ok {
+			break
+		}
+		br := BadRecord{Seq: r.seq, Table: r.tbl, RowID: r.rowID}
+		st, known := tables[r.tbl]
+		if !known {
+			br.Problem = "names an unknown table"
+			return bad(br)
+		}
+		row, have, err := st.peek()
+		if err != nil {
+			return rep, err
+		}
+		switch {
+		case r.seq != lastSeq+1:
+			br.Problem = fmt.Sprintf("records %d..%d are missing", lastSeq+1, r.seq-1)
+			return bad(br)
+		case !bytes.Equal(r.prev, prev):
+			br.Problem = "prev_hash does not match the record before it (removed, inserted or reordered)"
+			return bad(br)
+		case have && row.id < r.rowID:
+			return bad(BadRecord{Table: r.tbl, RowID: row.id, Problem: "row has no record in the chain (inserted outside the log)"})
+		case !have || row.id > r.rowID:
+			br.Problem = "its row is missing (deleted)"
+			return bad(br)
+		case row.bad != nil:
+			br.Problem = "row has a value of the wrong type: " + row.bad.Error()
+			return bad(br)
+		}
+		buf = appendHead(buf[:0], r.prev, r.seq, r.tbl, r.rowID)
+		buf = append(buf, row.tail...)
+		if sum := sha256.Sum256(buf); !bytes.Equal(sum[:], r.hash) {
 			br.Problem = "row or record edited: hash does not match"
 			return bad(br)
 		}
-		if err := c.next(); err != nil {
-			return rep, err
-		}
-		prev, lastSeq = append(prev[:0], hash...), seq
-		rep.Records = seq
-	}
-	rep.Head = hex.EncodeToString(prev)
-	if err := recs.Err(); err != nil {
-		return rep, err
+		st.advance()
+		prev, lastSeq = append(prev[:0], r.hash...), r.seq
+		rep.Records = r.seq
 	}
 	for _, tbl := range chainTables {
-		if c := cursors[tbl]; !c.done {
-			return bad(BadRecord{Table: tbl, RowID: c.id, Problem: "row has no record in the chain (inserted outside the log)"})
+		row, have, err := tables[tbl].peek()
+		if err != nil {
+			return rep, err
+		}
+		if have {
+			return bad(BadRecord{Table: tbl, RowID: row.id, Problem: "row has no record in the chain (inserted outside the log)"})
 		}
 	}
-	rep.OK = true
+	rep.OK, rep.Head = true, hex.EncodeToString(prev)
 	return rep, nil
 }
