@@ -53,7 +53,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	chip := fs.String("chip", "esp32", "chip: "+strings.Join(board.Chips(), ", "))
 	fs.StringVar(&o.cfg.Listen, "listen", "127.0.0.1:0", "host:port of the first board's RFC 2217 listener (port 0: any free ports; P: P, P+1, ...)")
 	timing := fs.String("timing", "instant", "instant or realistic")
-	fs.StringVar(&o.cfg.Bridge, "bridge", "cp2102n", "USB-UART bridge: cp2102n, cp2102, ch340, ftdi")
+	fs.StringVar(&o.cfg.Bridge, "bridge", "cp2102n", "USB-UART bridge: cp2102n, cp2102, ch340, ftdi, or usb-jtag (the S3/C3 built-in USB-Serial/JTAG)")
 	fs.StringVar(&o.cfg.StateDir, "state", "", "directory keeping each board's identity and flash across runs")
 	fs.Var(&faults, "fault", "fault spec, repeatable: [N|N-M:]fault[,fault...], e.g. 3:unplug=after:100KiB")
 	seed := fs.String("seed", "1", "seed for identities and fault randomness")

@@ -78,6 +78,7 @@ type Board struct {
 	faultTmrs []*time.Timer
 
 	// reset circuit
+	usbArmed  bool // USB-Serial/JTAG: both lines were asserted, next reset is into download
 	enHigh    bool
 	pending   bool // EN rose, GPIO0 not latched yet
 	pendingID int
@@ -118,6 +119,9 @@ func New(cfg Config) (*Board, error) {
 	if err != nil {
 		return nil, err
 	}
+	if br.USB && p.name == "esp32" {
+		return nil, fmt.Errorf("board %d: the ESP32 has no USB-Serial/JTAG port; use a UART bridge", cfg.Index)
+	}
 	if cfg.FlashSize == 0 {
 		cfg.FlashSize = 4 << 20
 	}
@@ -150,7 +154,7 @@ func New(cfg Config) (*Board, error) {
 		jitter:   rand.New(rand.NewPCG(seed, 3)),
 		hostBaud: 115200, chipBaud: 115200, enHigh: true,
 	}
-	b.regs = newRegFile(p, id, ck8m, fl)
+	b.regs = newRegFile(p, id, ck8m, fl, br.USB)
 	b.mu.Lock()
 	b.resetLocked(resetPowerOn, false, b.now())
 	b.mu.Unlock()

@@ -83,6 +83,7 @@ const (
 	resetSoftware                   // FLASH_END reboot: whole-chip software reset
 	resetCPU                        // esp_restart
 	resetBrownout
+	resetUSB // the USB-Serial/JTAG peripheral's reset
 )
 
 func (p *chipProfile) rstText(c resetCause) string {
@@ -104,6 +105,8 @@ func (p *chipProfile) rstText(c resetCause) string {
 		return "rst:0xc (RTC_SW_CPU_RST)"
 	case resetBrownout:
 		return "rst:0xf (BROWNOUT_RST)"
+	case resetUSB:
+		return "rst:0x15 (USB_UART_CHIP_RESET)"
 	}
 	return "rst:0x1 (POWERON)"
 }

@@ -24,7 +24,7 @@ type regFile struct {
 	sfdp     []byte
 }
 
-func newRegFile(p *chipProfile, id Identity, ck8m uint32, flash *nor) *regFile {
+func newRegFile(p *chipProfile, id Identity, ck8m uint32, flash *nor, usb bool) *regFile {
 	r := &regFile{p: p, id: id, flash: flash, vals: map[uint32]uint32{}, readOnly: map[uint32]bool{}}
 	ro := func(addr, v uint32) { r.vals[addr] = v; r.readOnly[addr] = true }
 	m := id.MAC
@@ -70,7 +70,16 @@ func newRegFile(p *chipProfile, id Identity, ck8m uint32, flash *nor) *regFile {
 		ro(blk1+0x04, macHigh)
 		ro(blk1+0x0C, uint32(minor&7)<<18) // WAFER_VERSION_MINOR low bits, package 0
 		ro(blk1+0x14, uint32(minor>>3&1)<<23|uint32(major&3)<<24)
-		ro(p.uartDevBufNo, 0) // the loader talks on UART0, not USB
+		// Which port the ROM loader talks on: UART0, or USB-Serial/JTAG
+		// (3 on the C3, 4 on the S3, where 3 is USB-OTG).
+		var port uint32
+		if usb {
+			port = 3
+			if p.name == "esp32s3" {
+				port = 4
+			}
+		}
+		ro(p.uartDevBufNo, port)
 	}
 	r.sfdp = buildSFDP(id.FlashID)
 	return r

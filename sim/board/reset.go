@@ -17,6 +17,10 @@ func gpio0Level(dtr, rts bool) bool { return !(dtr && !rts) }
 // setLinesLocked applies new DTR/RTS levels from the host.
 func (b *Board) setLinesLocked(dtr, rts bool, now time.Time) {
 	b.dtr, b.rts = dtr, rts
+	if b.bridge.USB {
+		b.usbLinesLocked(dtr, rts)
+		return
+	}
 	en, io0 := enLevel(dtr, rts), gpio0Level(dtr, rts)
 	if b.faults.BootMode {
 		io0 = true // GPIO0 not wired to the circuit: its pull-up wins
@@ -204,4 +208,31 @@ func (b *Board) PressReset(download bool) {
 	b.cancelPendingLocked()
 	b.enHigh = true
 	b.resetLocked(resetPowerOn, download && !b.faults.BootMode, b.now())
+}
+
+// usbLinesLocked is the C3/S3 USB-Serial/JTAG peripheral's view of the CDC
+// control lines: RTS asserted without DTR holds the chip in reset, and a
+// reset entered after both lines were asserted together comes out in
+// download mode (esptool's USB-JTAG sequence goes (1,0), (1,1), (0,1),
+// (0,0)); a plain RTS pulse restarts it from flash.
+func (b *Board) usbLinesLocked(dtr, rts bool) {
+	if dtr && rts {
+		b.usbArmed = true
+	}
+	inReset := rts && !dtr
+	switch {
+	case inReset && b.enHigh:
+		b.enHigh = false
+		b.stopChipLocked()
+		b.mode = modeReset
+		b.dropUnsentLocked(b.now())
+		b.signalLocked()
+	case !inReset && !b.enHigh:
+		b.enHigh = true
+		download := b.usbArmed && !b.faults.BootMode
+		b.usbArmed = false
+		b.resetLocked(resetUSB, download, b.now())
+	case !dtr && !rts && b.enHigh:
+		b.usbArmed = false
+	}
 }

@@ -51,24 +51,33 @@ type Bridge struct {
 	// before sending it to the host, as FTDI parts do.
 	LatencyTimer time.Duration
 	PacketSize   int
+	// USB marks the chip's own USB-Serial/JTAG port (S3, C3): no UART in
+	// between, so the baud rate is ignored, and DTR/RTS drive the
+	// peripheral's reset logic instead of the two-transistor circuit.
+	USB bool
 }
 
+// usbWireBaud turns USB full-speed throughput (about 1 MB/s of payload)
+// into the 10-bits-a-byte figure the cost model uses.
+const usbWireBaud = 10_000_000
+
 var bridges = map[string]Bridge{
-	"cp2102n": {Name: "cp2102n", MaxBaud: 3000000, Turnaround: time.Millisecond, Jitter: time.Millisecond},
-	"cp2102":  {Name: "cp2102", MaxBaud: 921600, Turnaround: time.Millisecond, Jitter: time.Millisecond},
-	"ch340":   {Name: "ch340", MaxBaud: 2000000, Turnaround: time.Millisecond, Jitter: 2 * time.Millisecond},
-	"ftdi":    {Name: "ftdi", MaxBaud: 3000000, Turnaround: time.Millisecond, LatencyTimer: 16 * time.Millisecond, PacketSize: 62},
+	"cp2102n":  {Name: "cp2102n", MaxBaud: 3000000, Turnaround: time.Millisecond, Jitter: time.Millisecond},
+	"cp2102":   {Name: "cp2102", MaxBaud: 921600, Turnaround: time.Millisecond, Jitter: time.Millisecond},
+	"ch340":    {Name: "ch340", MaxBaud: 2000000, Turnaround: time.Millisecond, Jitter: 2 * time.Millisecond},
+	"ftdi":     {Name: "ftdi", MaxBaud: 3000000, Turnaround: time.Millisecond, LatencyTimer: 16 * time.Millisecond, PacketSize: 62},
+	"usb-jtag": {Name: "usb-jtag", MaxBaud: usbWireBaud, Turnaround: time.Millisecond, USB: true},
 }
 
 // LookupBridge returns the named bridge: cp2102n (the default), cp2102,
-// ch340 or ftdi.
+// ch340, ftdi, or usb-jtag (the S3's and C3's built-in USB-Serial/JTAG).
 func LookupBridge(name string) (Bridge, error) {
 	if name == "" {
 		name = "cp2102n"
 	}
 	b, ok := bridges[strings.ToLower(name)]
 	if !ok {
-		return Bridge{}, fmt.Errorf("board: unknown bridge %q (want cp2102n, cp2102, ch340 or ftdi)", name)
+		return Bridge{}, fmt.Errorf("board: unknown bridge %q (want cp2102n, cp2102, ch340, ftdi or usb-jtag)", name)
 	}
 	return b, nil
 }

@@ -64,7 +64,20 @@ func (b *Board) lineFaultsLocked(data []byte) []byte {
 // effectiveHostBaud is the rate the bridge actually runs at: a bridge asked
 // for more than it can do stays at its maximum, and the chip then sees
 // garbage, as with a real CP2102 asked for 1.5 Mbaud.
-func (b *Board) effectiveHostBaud() int { return min(b.hostBaud, b.bridge.MaxBaud) }
+func (b *Board) effectiveHostBaud() int {
+	if b.bridge.USB {
+		return b.chipBaud // USB CDC: the rate the host sets means nothing
+	}
+	return min(b.hostBaud, b.bridge.MaxBaud)
+}
+
+// wireBaud is the rate bytes cross the link at, for timing.
+func (b *Board) wireBaud(uart int) int {
+	if b.bridge.USB {
+		return usbWireBaud
+	}
+	return uart
+}
 
 // --- host to chip ---
 
@@ -84,7 +97,7 @@ func (b *Board) sendToChipLocked(data []byte) {
 	if n := len(b.chipQ); n > 0 && b.chipQ[n-1].at.After(start) {
 		start = b.chipQ[n-1].at
 	}
-	c := chunk{start: start, at: start.Add(b.costs.bytes(len(data), baud)), baud: baud, data: append([]byte(nil), data...)}
+	c := chunk{start: start, at: start.Add(b.costs.bytes(len(data), b.wireBaud(baud))), baud: baud, data: append([]byte(nil), data...)}
 	b.chipQ = append(b.chipQ, c)
 	b.armRxLocked()
 }
@@ -159,7 +172,7 @@ func (b *Board) emitLocked(at time.Time, data []byte) {
 	if b.txFree.After(start) {
 		start = b.txFree
 	}
-	end := start.Add(b.costs.bytes(len(data), b.chipBaud))
+	end := start.Add(b.costs.bytes(len(data), b.wireBaud(b.chipBaud)))
 	b.txFree = end
 	if b.open == nil || b.hostPendingLocked() >= hostBufMax {
 		return
