@@ -53,14 +53,28 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var busy atomic.Bool
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var backoff time.Duration
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("rfc2217 server %s: accept: %w", ln.Addr(), err)
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("rfc2217 server %s: accept: %w", ln.Addr(), err)
+			}
+			// Out of file descriptors and the like: wait, then go on
+			// serving rather than dropping every board of a line.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.logf("rfc2217 server %s: accept: %v; retrying in %v", ln.Addr(), err, backoff)
+			select {
+			case <-time.After(backoff):
+				continue
+			case <-ctx.Done():
+				return nil
+			}
 		}
+		backoff = 0
 		if !busy.CompareAndSwap(false, true) {
 			s.logf("rfc2217 server %s: refused %s: another client is connected", ln.Addr(), conn.RemoteAddr())
 			conn.Close()

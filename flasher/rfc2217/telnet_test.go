@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -163,6 +164,25 @@ func FuzzTelnetDecode(f *testing.F) {
 		}
 		if len(back) != 1 || back[0] != "data "+hex.EncodeToString(in) {
 			t.Fatalf("escaped % x decoded to %q", in, back)
+		}
+	})
+}
+
+func FuzzParseURL(f *testing.F) {
+	for _, s := range []string{"rfc2217://127.0.0.1:2217", "rfc2217://host:4001?ign_set_control&timeout=0.5",
+		"localhost:2217", "rfc2217://[::1]:1?logging=debug", "socket://x:1", "rfc2217://h", "rfc2217://h:99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		addr, d, err := ParseURL(s)
+		if err != nil {
+			return
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			t.Fatalf("ParseURL(%q) accepted address %q: %v", s, addr, err)
+		}
+		if d.ReplyTimeout < 0 {
+			t.Fatalf("ParseURL(%q): negative timeout %v", s, d.ReplyTimeout)
 		}
 	})
 }
