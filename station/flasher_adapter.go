@@ -5,36 +5,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"fleetline/flasher"
-	"fleetline/flasher/netport"
 	"fleetline/flasher/portio"
-	"fleetline/flasher/rfc2217"
 )
 
 // OpenFunc opens a slot's port at baud; an error means nothing answers at
 // the address (the engine then waits quietly for a board).
 type OpenFunc func(ctx context.Context, address string, baud int) (portio.Port, error)
 
-// OpenPort opens rfc2217:// and socket:// addresses, and device paths
-// through OpenDevice when it is set.
+// OpenPort opens rfc2217://, socket:// and local device addresses through
+// the flasher. A local device that is absent (unplugged) fails to open,
+// which the connector reports as ErrNoBoard.
 func OpenPort(ctx context.Context, address string, baud int) (portio.Port, error) {
-	switch {
-	case strings.HasPrefix(address, rfc2217.Scheme+"://"):
-		return rfc2217.Dial(ctx, address, baud)
-	case strings.HasPrefix(address, netport.Scheme+"://"):
-		return netport.Dial(ctx, address)
-	case OpenDevice != nil:
-		return OpenDevice(ctx, address, baud)
-	}
-	return nil, fmt.Errorf("open %s: local serial devices are not available in this build; use rfc2217:// or socket://", address)
+	return flasher.Open(ctx, address, baud)
 }
-
-// OpenDevice opens a local serial device; the command wires it to
-// flasher/serialport so the station package stays free of the OS layer.
-var OpenDevice OpenFunc
 
 // FlasherConnector connects slots with the fleetline flasher: open the
 // port, reset into the ROM loader, SYNC, identify, and switch to the

@@ -6,14 +6,63 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"fleetline/flasher/serialport"
 )
 
-// Discover lists the slots of the serial ports attached to this machine
-// that match filter ("" for every ESP-looking bridge, or "VID:PID"), named
-// by their stable by-path names. The command wires it to
-// flasher/serialport; nil means discovery is not available.
-var Discover func(filter string) ([]Slot, error)
+// Discover lists the slots of the USB serial ports attached to this
+// machine that match filter ("" for every USB port, or "VID:PID" in hex),
+// named by their stable by-path names where the OS has them (a by-path name
+// is the physical socket, so a slot keeps its name when a board is swapped).
+// It is a variable so tests can substitute the machine.
+var Discover = func(filter string) ([]Slot, error) {
+	infos, err := serialport.List()
+	if err != nil {
+		return nil, err
+	}
+	var f serialport.Filter
+	if filter != "" {
+		vid, pid, ok := strings.Cut(filter, ":")
+		v, err1 := strconv.ParseUint(vid, 16, 16)
+		p, err2 := strconv.ParseUint(pid, 16, 16)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("USB filter %q: want VID:PID in hex, e.g. 10C4:EA60", filter)
+		}
+		f.VID, f.PID = uint16(v), uint16(p)
+	}
+	matched, err := serialport.Match(infos, f)
+	if err != nil {
+		return nil, err
+	}
+	var out []Slot
+	for _, in := range matched {
+		if !in.USB {
+			continue
+		}
+		addr := in.Path
+		name := filepath.Base(in.Path)
+		if in.ByPath != "" {
+			addr, name = in.ByPath, byPathName(in.ByPath)
+		}
+		out = append(out, Slot{Name: name, Address: addr})
+	}
+	return out, nil
+}
+
+// byPathName shortens a by-path link to its USB topology, e.g.
+// "pci-0000:00:14.0-usb-0:1.3:1.0-port0" to "usb-0:1.3".
+func byPathName(p string) string {
+	b := filepath.Base(p)
+	if i := strings.Index(b, "usb-"); i >= 0 {
+		b = b[i:]
+		if j := strings.LastIndex(b, ":1.0"); j > 0 {
+			b = b[:j]
+		}
+	}
+	return b
+}
 
 // endpoint is one entry of the virtual line's endpoints file.
 type endpoint struct {
@@ -36,9 +85,6 @@ func ParseSlots(spec string) ([]Slot, error) {
 	case strings.HasPrefix(spec, "endpoints:"):
 		return endpointSlots(strings.TrimPrefix(spec, "endpoints:"))
 	case spec == "usb" || strings.HasPrefix(spec, "usb:"):
-		if Discover == nil {
-			return nil, errors.New("USB discovery is not available in this build: list the ports with --slots")
-		}
 		ss, err := Discover(strings.TrimPrefix(strings.TrimPrefix(spec, "usb"), ":"))
 		if err != nil {
 			return nil, fmt.Errorf("discover slots: %w", err)
