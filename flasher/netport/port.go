@@ -62,6 +62,9 @@ func Dial(ctx context.Context, addr string) (*Port, error) {
 	name := Scheme + "://" + a
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", a)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("%s: connect: %w", name, ctx.Err())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: connect: %w (is the emulator or board server listening?)", name, err)
 	}

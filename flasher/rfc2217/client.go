@@ -81,6 +81,9 @@ func (d Dialer) Dial(ctx context.Context, addr string, baud int) (*Client, error
 	var nd net.Dialer
 	conn, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: connect: %w", name, ctx.Err())
+		}
 		return nil, fmt.Errorf("%s: connect: %w (is the server running, e.g. `station serve-port`?)", name, err)
 	}
 	c := newClient(conn, name, d)
