@@ -45,15 +45,15 @@ func (o *lineOptions) register(fs interface {
 	fs.StringVar(&o.operator, "operator", "", "operator id recorded with every attempt (default: the manifest's)")
 }
 
-// line is an opened batch: manifest, audit log, engine configuration.
-type line struct {
+// openedLine is an opened batch: manifest, audit log, engine configuration.
+type openedLine struct {
 	m     *batch.Manifest
 	store *audit.Store
 	setup *station.Setup
 	slots []station.Slot
 }
 
-func (l *line) Close() {
+func (l *openedLine) Close() {
 	if l.store != nil {
 		l.store.Close()
 	}
@@ -62,7 +62,7 @@ func (l *line) Close() {
 // openLine loads the manifest, opens the audit log, records the batch,
 // closes attempts a crash left open and runs pre-flight. Every failure is
 // a configuration error (exit 2).
-func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.Writer) (*line, error) {
+func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.Writer) (*openedLine, error) {
 	if o.manifest == "" {
 		return nil, usagef("--manifest is required")
 	}
@@ -79,8 +79,8 @@ func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.
 	if o.db == "" {
 		o.db = filepath.Join(m.Dir, "fleetline.db")
 	}
-	l := &line{m: m}
-	cfgErr := func(err error) (*line, error) {
+	l := &openedLine{m: m}
+	cfgErr := func(err error) (*openedLine, error) {
 		l.Close()
 		return nil, &exitError{code: station.ExitConfig, err: err}
 	}
@@ -175,7 +175,7 @@ func resets(s string) ([]flasher.Reset, error) {
 // runLine runs the engine headless with SIGINT handling: the first
 // interrupt stops gracefully (boards in flight finish and are recorded),
 // a second one aborts the steps in flight, which are recorded as stopped.
-func runLine(ctx context.Context, l *line, cfg station.Config, o *lineOptions, stdout io.Writer) error {
+func runLine(ctx context.Context, l *openedLine, cfg station.Config, o *lineOptions, stdout io.Writer) error {
 	rs, err := resets(l.m.Reset)
 	if err != nil {
 		return &exitError{code: station.ExitConfig, err: err}
