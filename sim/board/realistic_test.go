@@ -17,7 +17,7 @@ func TestRealisticTimingWorks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real time passes")
 	}
-	for _, br := range []string{"cp2102n", "ftdi", "ch340"} {
+	for _, br := range []string{"cp2102n", "ftdi", "ch340", "usb-jtag"} {
 		t.Run(br, func(t *testing.T) {
 			t.Parallel()
 			c := connect(t, Config{Timing: Realistic, Bridge: br, Chip: "esp32c3"})
