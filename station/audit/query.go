@@ -58,7 +58,11 @@ func (s *Store) unit(ctx context.Context, step, query string, arg any) (Unit, er
 	var u Unit
 	var created string
 	var seq int64
-	err := s.r.QueryRowContext(ctx, query, arg).Scan(&u.ID, &u.MAC, &u.Chip, &u.Revision, &u.FlashID, &created,
+	st, err := s.readStmt(ctx, query)
+	if err != nil {
+		return Unit{}, mapErr(s.path, step, err)
+	}
+	err = st.QueryRowContext(ctx, arg).Scan(&u.ID, &u.MAC, &u.Chip, &u.Revision, &u.FlashID, &created,
 		&u.SN, &seq, &u.Batch, &u.State, &u.VoidReason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Unit{}, fmt.Errorf("%s: %w", step, ErrNotFound)
@@ -74,7 +78,7 @@ func (s *Store) unit(ctx context.Context, step, query string, arg any) (Unit, er
 func (s *Store) History(ctx context.Context, unit int64) ([]AttemptRecord, error) {
 	var out []AttemptRecord
 	err := s.read(ctx, fmt.Sprintf("history of unit %d", unit), func(t *sql.Tx) error {
-		rows, err := t.QueryContext(ctx, `SELECT a.id, b.batch, st.name, a.slot, a.operator, a.kind, a.chip, a.revision, a.flash_id,
+		rows, err := s.txQuery(ctx, t, `SELECT a.id, b.batch, st.name, a.slot, a.operator, a.kind, a.chip, a.revision, a.flash_id,
 			a.started_at, COALESCE(e.ended_at, ''), COALESCE(e.outcome, ''), COALESCE(e.reason_code, ''),
 			COALESCE(e.reason_kind, ''), COALESCE(e.message, '')
 			FROM attempts a JOIN batches b ON b.id = a.batch_id JOIN stations st ON st.id = a.station_id
@@ -96,51 +100,68 @@ func (s *Store) History(ctx context.Context, unit int64) ([]AttemptRecord, error
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for i := range out {
-			if err := attemptDetails(ctx, t, &out[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.attemptDetails(ctx, t, unit, out)
 	})
 	return out, err
 }
 
-// attemptDetails loads an attempt's steps and provisioning results.
-func attemptDetails(ctx context.Context, t *sql.Tx, a *AttemptRecord) error {
-	rows, err := t.QueryContext(ctx, `SELECT name, started_at, ended_at, result, message, measurements FROM steps WHERE attempt_id = ? ORDER BY id`, a.ID)
+// attemptDetails loads the steps and provisioning results of a unit's
+// attempts, two queries for the whole history.
+func (s *Store) attemptDetails(ctx context.Context, t *sql.Tx, unit int64, out []AttemptRecord) error {
+	byID := make(map[int64]*AttemptRecord, len(out))
+	for i := range out {
+		byID[out[i].ID] = &out[i]
+	}
+	rows, err := s.txQuery(ctx, t, `SELECT attempt_id, name, started_at, ended_at, result, message, measurements FROM steps
+		WHERE attempt_id IN (SELECT id FROM attempts WHERE unit_id = ?) ORDER BY id`, unit)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var st Step
+		var id int64
 		var start, end, m string
-		if err := rows.Scan(&st.Name, &start, &end, &st.Result, &st.Message, &m); err != nil {
+		if err := rows.Scan(&id, &st.Name, &start, &end, &st.Result, &st.Message, &m); err != nil {
 			rows.Close()
 			return err
 		}
 		st.Start, st.End = parseStamp(start), parseStamp(end)
 		if err := json.Unmarshal([]byte(m), &st.Measurements); err != nil {
 			rows.Close()
-			return fmt.Errorf("attempt %d step %s: measurements: %w", a.ID, st.Name, err)
+			return fmt.Errorf("attempt %d step %s: measurements: %w", id, st.Name, err)
 		}
-		a.Steps = append(a.Steps, st)
+		if a := byID[id]; a != nil {
+			a.Steps = append(a.Steps, st)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = t.QueryContext(ctx, `SELECT thing_name, device_cert_id, cert_sha256, pubkey_sha256, claim_cert_serial FROM provisioning WHERE attempt_id = ? ORDER BY id`, a.ID)
+	rows, err = s.txQuery(ctx, t, `SELECT attempt_id, thing_name, device_cert_id, cert_sha256, pubkey_sha256, claim_cert_serial FROM provisioning
+		WHERE attempt_id IN (SELECT id FROM attempts WHERE unit_id = ?) ORDER BY id`, unit)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var p Provisioning
-		if err := rows.Scan(&p.ThingName, &p.DeviceCertID, &p.CertSHA256, &p.PublicKeySHA256, &p.ClaimCertSerial); err != nil {
+		var id int64
+		if err := rows.Scan(&id, &p.ThingName, &p.DeviceCertID, &p.CertSHA256, &p.PublicKeySHA256, &p.ClaimCertSerial); err != nil {
 			return err
 		}
-		a.Provisioning = append(a.Provisioning, p)
+		if a := byID[id]; a != nil {
+			a.Provisioning = append(a.Provisioning, p)
+		}
 	}
 	return rows.Err()
+}
+
+// txQuery runs a reader-pool prepared statement inside read transaction t.
+func (s *Store) txQuery(ctx context.Context, t *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return t.StmtContext(ctx, st).QueryContext(ctx, args...)
 }

@@ -41,8 +41,9 @@ type Store struct {
 	w    *sql.DB // writers: one connection, BEGIN IMMEDIATE
 	r    *sql.DB // readers
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // prepared on w, see tx.stmt
+	mu     sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared on w, see tx.stmt
+	rstmts map[string]*sql.Stmt // prepared on r, see readStmt
 }
 
 // Open opens (creating if needed) the audit log at path, migrates it to the
@@ -85,7 +86,7 @@ func Open(path string, opts Options) (*Store, error) {
 
 // openPools opens the writer and reader pools without touching the file.
 func openPools(abs string, opts Options) (*Store, error) {
-	s := &Store{path: abs, opts: opts, stmts: map[string]*sql.Stmt{}}
+	s := &Store{path: abs, opts: opts, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}}
 	var err error
 	if s.w, err = sql.Open("sqlite", s.dsn(true)); err != nil {
 		return nil, mapErr(abs, "open", err)
@@ -96,6 +97,7 @@ func openPools(abs string, opts Options) (*Store, error) {
 		return nil, mapErr(abs, "open", err)
 	}
 	s.r.SetMaxOpenConns(4)
+	s.r.SetMaxIdleConns(4) // a new connection costs far more than a query
 	return s, nil
 }
 
@@ -119,7 +121,10 @@ func (s *Store) Close() error {
 	for _, st := range s.stmts {
 		errs = append(errs, st.Close())
 	}
-	s.stmts = nil
+	for _, st := range s.rstmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts, s.rstmts = nil, nil
 	s.mu.Unlock()
 	if s.r != nil {
 		errs = append(errs, s.r.Close())

@@ -197,3 +197,22 @@ func (t *tx) stationID() (int64, error) {
 	}
 	return id, err
 }
+
+// readStmt returns query prepared once on the reader pool; lookups by MAC
+// or SN spend more time preparing than running otherwise.
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.rstmts[query]; ok {
+		return st, nil
+	}
+	if s.rstmts == nil {
+		return nil, fmt.Errorf("audit %s: store is closed", s.path)
+	}
+	st, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.rstmts[query] = st
+	return st, nil
+}
