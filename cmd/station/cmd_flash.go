@@ -74,9 +74,11 @@ func runFlash(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bar.done()
 	elapsed := time.Since(t0)
 	raw, wire := 0, 0
-	for _, r := range reports {
+	for i, r := range reports {
 		state := "written"
 		switch {
+		case err != nil && i == len(reports)-1:
+			state = "FAILED"
 		case r.Skipped:
 			state = "unchanged, skipped"
 		case r.Verified:
