@@ -47,6 +47,12 @@ func connect(t *testing.T, cfg Config) *romClient {
 
 func (c *romClient) resetDownload() {
 	c.t.Helper()
+	if c.b.bridge.USB { // the USB-Serial/JTAG peripheral's own sequence
+		for _, l := range [][2]bool{{true, false}, {true, true}, {false, true}, {false, false}} {
+			must(c.t, c.p.SetLines(l[0], l[1]))
+		}
+		return
+	}
 	must(c.t, c.p.SetLines(false, true)) // EN low
 	must(c.t, c.p.SetLines(true, false)) // EN high, GPIO0 low
 	c.latch()
