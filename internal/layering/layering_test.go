@@ -27,7 +27,38 @@ var rules = []rule{
 	{from: "fleetline/batch", to: []string{"fleetline/sim/", "fleetline/station"}, why: "the work order sits below the station"},
 	{from: "fleetline/sim/", to: []string{"fleetline/flasher", "fleetline/station", "fleetline/batch"},
 		except: []string{}, why: "the simulator shares only the wire format with the client"},
-	{from: "fleetline/ui", to: []string{"fleetline/flasher", "fleetline/station/audit", "database/sql", "go.bug.st/serial"}, why: "the UI consumes station events only"},
+	{from: "fleetline/ui", to: []string{"fleetline/sim/"}, why: "the UI runs on any line, never on the simulator itself"},
+}
+
+// directRules are checked on direct imports only. The UI consumes the
+// station's events and controls, and package station itself reaches the
+// flasher and the audit log, so the UI depends on them through station;
+// what it must never do is open a port or the database itself.
+var directRules = []rule{
+	{from: "fleetline/ui", to: []string{"fleetline/flasher", "fleetline/station/audit", "database/sql", "go.bug.st/serial", "modernc.org/sqlite"}, why: "the UI consumes station events only"},
+}
+
+func TestDirectImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "fleetline/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		fields := strings.Fields(string(line))
+		if len(fields) == 0 {
+			continue
+		}
+		for _, r := range directRules {
+			if !hasPrefix(fields[0], []string{r.from}) {
+				continue
+			}
+			for _, d := range fields[1:] {
+				if hasPrefix(d, r.to) {
+					t.Errorf("%s imports %s: %s", fields[0], d, r.why)
+				}
+			}
+		}
+	}
 }
 
 // allowedSimFlasher are the flasher subpackages the simulator may use: the
