@@ -32,6 +32,7 @@ func (l *bootLog) line(level, tag, s string, a ...any) {
 // first app, then the app runs. Any failure is printed as the real chain
 // prints it and the board halts.
 func (b *Board) bootFromFlashLocked(now time.Time) {
+	b.setChipBaudLocked(115200, false) // the bootloader and app set UART0 up afresh
 	text, ok := b.bootChain()
 	b.emitLocked(now, []byte(text))
 	if !ok {
