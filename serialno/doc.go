@@ -11,8 +11,8 @@
 // A template is fixed text with fields in braces:
 //
 //	SL{seq:09}                       SL000000042
-//	SL-{yy}{ww}-{seq:06}{check:luhn} SL-2649-0000423
-//	{lot:4}{seq:05}{check:mod37-36}  A7K2000429
+//	SL-{yy}{ww}-{seq:06}{check:luhn} SL-2649-0000424
+//	{lot:4}{seq:05}{check:mod37-36}  A7K200042K
 //
 // Fields:
 //

@@ -164,7 +164,7 @@ func (t *Template) ParseSN(sn string) (Parts, error) {
 		case elemCheck:
 			// Exact match: a lower-case letter is not the character Format writes.
 			if want, _ := checkChar(e.check, sn[:i]); part != string(want) {
-				return Parts{}, fmt.Errorf("serialno: SN %q: check %s is %q, want %q: %w", sn, e.check, part, want, ErrBadCheck)
+				return Parts{}, fmt.Errorf("serialno: SN %q: check %s is %q, want %q: %w", sn, e.check, part, string(want), ErrBadCheck)
 			}
 			p.Check = part
 		default:
