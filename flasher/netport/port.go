@@ -25,7 +25,7 @@ const DefaultReadTimeout = time.Second
 type Port struct {
 	conn    net.Conn
 	name    string
-	in      *inbox
+	in      *portio.Inbox
 	timeout atomic.Int64 // a time.Duration
 	wmu     sync.Mutex
 	once    sync.Once
@@ -77,7 +77,7 @@ func New(conn net.Conn, name string) *Port {
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true) // ROM commands are small: send them now
 	}
-	p := &Port{conn: conn, name: name, in: newInbox(), closed: make(chan struct{}), done: make(chan struct{})}
+	p := &Port{conn: conn, name: name, in: portio.NewInbox(0), closed: make(chan struct{}), done: make(chan struct{})}
 	p.timeout.Store(int64(DefaultReadTimeout))
 	go p.readLoop()
 	return p
@@ -89,10 +89,10 @@ func (p *Port) readLoop() {
 	for {
 		n, err := p.conn.Read(buf)
 		if n > 0 {
-			p.in.push(buf[:n])
+			p.in.Push(buf[:n])
 		}
 		if err != nil {
-			p.in.fail(p.lost("receive", err))
+			p.in.Fail(p.lost("receive", err))
 			return
 		}
 	}
@@ -110,10 +110,7 @@ func (p *Port) lost(op string, err error) error {
 
 // Read implements portio.Port.
 func (p *Port) Read(b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	n, err := p.in.read(b, time.Duration(p.timeout.Load()), p.closed)
+	n, err := p.in.ReadTimeout(b, time.Duration(p.timeout.Load()), p.closed)
 	if err == portio.ErrClosed {
 		err = p.closedErr()
 	}
@@ -143,9 +140,7 @@ func (p *Port) check() error {
 	}
 	select {
 	case <-p.done:
-		p.in.mu.Lock()
-		defer p.in.mu.Unlock()
-		return p.in.err
+		return p.in.Err()
 	default:
 		return nil
 	}
@@ -178,7 +173,7 @@ func (p *Port) Flush() error {
 	if p.closing.Load() {
 		return p.closedErr()
 	}
-	p.in.drop()
+	p.in.Drop()
 	return p.check()
 }
 

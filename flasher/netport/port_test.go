@@ -106,9 +106,7 @@ func TestFlushDropsReceived(t *testing.T) {
 	noise := []byte("ets Jun  8 2016 00:22:57")
 	srv.Write(noise)
 	for { // wait until the reader goroutine has all of it
-		p.in.mu.Lock()
-		n := len(p.in.buf) - p.in.off
-		p.in.mu.Unlock()
+		n := p.in.Buffered()
 		if n == len(noise) {
 			break
 		}

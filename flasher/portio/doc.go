@@ -8,6 +8,10 @@
 // GPIO0. A port that has gone away (a yanked cable, a closed connection)
 // reports ErrClosed, so "port closed" is never mistaken for "timeout".
 //
+// Ports whose bytes arrive on a goroutine of their own (a socket, a port
+// shared between sessions) keep them in an Inbox, which gives their Read
+// the same timeout and ErrClosed behaviour without polling.
+//
 // The package is a leaf: flasher, flasher/serialport, flasher/rfc2217 and
 // sim/board all import it, and it imports none of them.
 package portio

@@ -108,7 +108,7 @@ type Client struct {
 	conn    net.Conn
 	name    string
 	d       Dialer
-	in      *inbox
+	in      *portio.Inbox
 	timeout atomic.Int64 // read timeout, a time.Duration
 
 	wmu sync.Mutex // one socket write at a time
@@ -138,7 +138,7 @@ func newClient(conn net.Conn, name string, d Dialer) *Client {
 		conn:    conn,
 		name:    name,
 		d:       d,
-		in:      newInbox(0),
+		in:      portio.NewInbox(0),
 		replies: make(chan []byte, 16),
 		settled: make(chan struct{}),
 		closed:  make(chan struct{}),
@@ -205,7 +205,7 @@ func (c *Client) readLoop() {
 			c.dec.decode(buf[:n], h)
 		}
 		if err != nil {
-			c.in.fail(c.lost(err))
+			c.in.Fail(c.lost(err))
 			return
 		}
 	}
@@ -224,17 +224,15 @@ func (c *Client) lost(err error) error {
 
 // failure is the reader's final error, once it has stopped.
 func (c *Client) failure() error {
-	c.in.mu.Lock()
-	defer c.in.mu.Unlock()
-	if c.in.err == nil {
-		return fmt.Errorf("%s: %w", c.name, portio.ErrClosed)
+	if err := c.in.Err(); err != nil {
+		return err
 	}
-	return c.in.err
+	return c.closedErr()
 }
 
 type clientHandler struct{ c *Client }
 
-func (h clientHandler) data(p []byte) { h.c.in.push(p) }
+func (h clientHandler) data(p []byte) { h.c.in.Push(p) }
 
 func (h clientHandler) negotiate(verb, opt byte) {
 	c := h.c
@@ -265,7 +263,7 @@ func (h clientHandler) subneg(p []byte) {
 		// Everything before this answer was received before the
 		// server purged: drop it here, in stream order.
 		if h.c.purging.Load() {
-			h.c.in.drop()
+			h.c.in.Drop()
 		}
 	}
 	r := append([]byte(nil), p[1:]...)
@@ -298,10 +296,7 @@ func (c *Client) writeRaw(b []byte) error {
 
 // Read implements portio.Port.
 func (c *Client) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, err := c.in.read(p, time.Duration(c.timeout.Load()), c.closed)
+	n, err := c.in.ReadTimeout(p, time.Duration(c.timeout.Load()), c.closed)
 	if err == portio.ErrClosed {
 		err = c.closedErr()
 	}

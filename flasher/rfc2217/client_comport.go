@@ -91,7 +91,7 @@ func (c *Client) Flush() error {
 	defer c.purging.Store(false)
 	r, err := c.command(cpPurgeData, []byte{purgeReceive}, true, true)
 	if r == nil {
-		c.in.drop() // no answer to order against: drop what we have
+		c.in.Drop() // no answer to order against: drop what we have
 	}
 	return err
 }

@@ -28,14 +28,14 @@ var ErrBusy = errors.New("port is in use by another session")
 // flight. Bytes that arrive while no client is connected are kept (the
 // newest 64 KiB) until a client reads them or flushes.
 func Reuse(p portio.Port) func() (portio.Port, error) {
-	sh := &shared{p: p, in: newInbox(reuseBuffer)}
+	sh := &shared{p: p, in: portio.NewInbox(reuseBuffer)}
 	go sh.pump()
 	return sh.lend
 }
 
 type shared struct {
 	p  portio.Port
-	in *inbox
+	in *portio.Inbox
 	mu sync.Mutex
 	on *lent // the current session's port, if open
 	// flushes counts Flush calls, changed with mu held, so that bytes
@@ -45,7 +45,7 @@ type shared struct {
 
 func (sh *shared) pump() {
 	if err := sh.p.SetReadTimeout(idleReadTimeout); err != nil {
-		sh.in.fail(fmt.Errorf("set read timeout: %w", err))
+		sh.in.Fail(fmt.Errorf("set read timeout: %w", err))
 		return
 	}
 	buf := make([]byte, 4096)
@@ -55,12 +55,12 @@ func (sh *shared) pump() {
 		if n > 0 {
 			sh.mu.Lock()
 			if sh.flushes.Load() == gen {
-				sh.in.push(buf[:n])
+				sh.in.Push(buf[:n])
 			}
 			sh.mu.Unlock()
 		}
 		if err != nil && !errors.Is(err, portio.ErrTimeout) {
-			sh.in.fail(err)
+			sh.in.Fail(err)
 			return
 		}
 	}
@@ -103,10 +103,7 @@ func (l *lent) do(f func() error) error {
 }
 
 func (l *lent) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	return l.sh.in.read(p, time.Duration(l.timeout.Load()), l.closed)
+	return l.sh.in.ReadTimeout(p, time.Duration(l.timeout.Load()), l.closed)
 }
 
 func (l *lent) Write(p []byte) (int, error) {
@@ -132,7 +129,7 @@ func (l *lent) Flush() error {
 		defer sh.mu.Unlock()
 		sh.flushes.Add(1)
 		err := sh.p.Flush()
-		sh.in.drop()
+		sh.in.Drop()
 		return err
 	})
 }
