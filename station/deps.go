@@ -45,6 +45,10 @@ type Region struct {
 	Name   string
 	Offset uint32
 	Data   []byte
+	// Shared marks bytes that are the same for every board of the batch
+	// (the bundle, not the factory data): a connector may prepare them
+	// (compress, digest) once for all boards.
+	Shared bool
 }
 
 // Progress reports bytes done of a region being written or verified.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"fleetline/flasher"
@@ -32,6 +33,43 @@ type FlasherConnector struct {
 	// flasher's, as esptool's 7).
 	Attempts int
 	Logf     func(string, ...any)
+
+	mu    sync.Mutex
+	plans map[string]*flasher.WritePlan // prepared shared regions, by identity
+}
+
+// writeOptions are how every board is written.
+var writeOptions = flasher.WriteOptions{Compress: true, Verify: true, SkipUnchanged: true}
+
+// plan returns the prepared write of regions, from the cache when they
+// are shared (the bundle: compressing it once instead of once per board is
+// most of the station's CPU on a full line).
+func (fc *FlasherConnector) plan(regions []Region, shared bool) (*flasher.WritePlan, error) {
+	rs := make([]flasher.Region, len(regions))
+	var key strings.Builder
+	for i, r := range regions {
+		rs[i] = flasher.Region{Name: r.Name, Offset: r.Offset, Data: r.Data}
+		if len(r.Data) > 0 {
+			fmt.Fprintf(&key, "%s@%x+%d:%p;", r.Name, r.Offset, len(r.Data), &r.Data[0])
+		}
+	}
+	if !shared {
+		return flasher.PrepareWrite(rs, writeOptions)
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if p, ok := fc.plans[key.String()]; ok {
+		return p, nil
+	}
+	p, err := flasher.PrepareWrite(rs, writeOptions)
+	if err != nil {
+		return nil, err
+	}
+	if fc.plans == nil {
+		fc.plans = map[string]*flasher.WritePlan{}
+	}
+	fc.plans[key.String()] = p
+	return p, nil
 }
 
 // Connect implements Connector.
@@ -44,7 +82,7 @@ func (fc *FlasherConnector) Connect(ctx context.Context, slot Slot, baud int) (B
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", slot.Address, ErrNoBoard, err)
 	}
-	b := &flasherBoard{port: port}
+	b := &flasherBoard{port: port, fc: fc}
 	b.client = flasher.New(port, flasher.Options{Baud: 115200, Resets: fc.Reset, ConnectAttempts: fc.Attempts, Logf: fc.Logf, Progress: b.onProgress})
 	if _, err := b.client.Connect(ctx); err != nil {
 		port.Close()
@@ -83,6 +121,7 @@ func connectFailure(err error) error {
 
 // flasherBoard is a Board over a flasher.Client.
 type flasherBoard struct {
+	fc     *FlasherConnector
 	port   portio.Port
 	client *flasher.Client
 	info   ChipInfo
@@ -114,11 +153,31 @@ func (b *flasherBoard) Write(ctx context.Context, regions []Region, progress Pro
 		b.progress = nil
 		b.mu.Unlock()
 	}()
-	rs := make([]flasher.Region, len(regions))
-	for i, r := range regions {
-		rs[i] = flasher.Region{Name: r.Name, Offset: r.Offset, Data: r.Data}
+	var shared, own []Region
+	for _, r := range regions {
+		if r.Shared {
+			shared = append(shared, r)
+		} else {
+			own = append(own, r)
+		}
 	}
-	reps, err := b.client.WriteRegions(ctx, rs, flasher.WriteOptions{Compress: true, Verify: true, SkipUnchanged: true})
+	var reps []flasher.WriteReport
+	var err error
+	for i, group := range [][]Region{shared, own} {
+		if len(group) == 0 {
+			continue
+		}
+		p, perr := b.fc.plan(group, i == 0)
+		if perr != nil {
+			return WriteReport{}, fail(StepFlash, ReasonInternal, perr, "prepare the write: %v", perr)
+		}
+		var r []flasher.WriteReport
+		r, err = b.client.WritePlan(ctx, p)
+		reps = append(reps, r...)
+		if err != nil {
+			break
+		}
+	}
 	var out WriteReport
 	for _, r := range reps {
 		if r.Skipped {

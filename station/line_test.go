@@ -46,7 +46,16 @@ type vlineOpts struct {
 
 const e2eTemplate = "FleetlineE2E"
 
-func newVLine(t testing.TB, o vlineOpts) *vline {
+// fixtureT is what the fixture needs of a test; the benchmark's line
+// process provides it without a testing.T.
+type fixtureT interface {
+	Helper()
+	TempDir() string
+	Cleanup(func())
+	Fatal(args ...any)
+}
+
+func newVLine(t fixtureT, o vlineOpts) *vline {
 	t.Helper()
 	if o.boards == 0 {
 		o.boards = 1
@@ -215,7 +224,7 @@ func unitResults(evs []Event) []UnitResult {
 	return out
 }
 
-func must(t testing.TB, err error) {
+func must(t fixtureT, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

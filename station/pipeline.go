@@ -238,7 +238,12 @@ func (a *attempt) stepWith(ctx context.Context, step Step, fn func(ctx context.C
 func (a *attempt) flash(ctx context.Context, factory []byte) *Failure {
 	e := a.e
 	img := e.cfg.Image
-	regions := append(append([]Region(nil), img.Regions...), Region{Name: img.FactoryLabel, Offset: img.FactoryOffset, Data: factory})
+	regions := make([]Region, 0, len(img.Regions)+1)
+	for _, r := range img.Regions {
+		r.Shared = true
+		regions = append(regions, r)
+	}
+	regions = append(regions, Region{Name: img.FactoryLabel, Offset: img.FactoryOffset, Data: factory})
 	var rep WriteReport
 	if f := a.step(ctx, StepFlash, func(ctx context.Context) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeouts.Flash)
