@@ -108,18 +108,7 @@ func (s *Store) recoverFreeing() error {
 			s.used = s.used[:len(s.used)-1]
 			s.free = append(s.free, last)
 		}
-		if err := s.activate(); err != nil {
-			return err
-		}
-		if err := s.copyPage(n, s.current()); err != nil {
-			return err
-		}
-		if err := s.erasePage(n); err != nil {
-			return err
-		}
-		s.used = append(s.used[:i:i], s.used[i+1:]...)
-		s.free = append(s.free, n)
-		return s.reparse()
+		return s.relocate(i)
 	}
 	return nil
 }
@@ -331,6 +320,15 @@ func (s *Store) nextPage() error {
 	if err := s.setState(n, PageFreeing); err != nil {
 		return err
 	}
+	return s.relocate(victim)
+}
+
+// relocate copies the live entries of the page at s.used[i], already marked
+// freeing, to a freshly activated page, then erases it and returns it to the
+// free list. A power cut anywhere in here leaves a freeing page that
+// recoverFreeing finishes.
+func (s *Store) relocate(i int) error {
+	n := s.used[i]
 	if err := s.activate(); err != nil {
 		return err
 	}
@@ -340,7 +338,7 @@ func (s *Store) nextPage() error {
 	if err := s.erasePage(n); err != nil {
 		return err
 	}
-	s.used = append(s.used[:victim:victim], s.used[victim+1:]...)
+	s.used = append(s.used[:i:i], s.used[i+1:]...)
 	s.free = append(s.free, n)
 	return s.reparse()
 }

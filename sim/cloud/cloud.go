@@ -158,14 +158,7 @@ func (c *Cloud) CreateClaimWindow(template string, notBefore, notAfter time.Time
 	if err != nil {
 		return nil, nil, fmt.Errorf("cloud: claim certificate: %w", err)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.certs[certID(cert.Raw)] = &Certificate{
-		ID: certID(cert.Raw), PEM: string(certPEM), Serial: cert.SerialNumber.Text(16),
-		Status: StatusActive, Claim: true, Template: template,
-		PublicKeySHA256: PublicKeySHA256(cert), CreatedAt: c.now(),
-		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
-	}
+	c.addClaim(template, cert, certPEM)
 	return certPEM, encodeKey(key), nil
 }
 
@@ -183,6 +176,12 @@ func (c *Cloud) RegisterClaim(template string, certPEM []byte) error {
 	if err := cert.CheckSignatureFrom(c.ca.cert); err != nil {
 		return fmt.Errorf("cloud: register claim: not issued by this cloud's CA: %w", err)
 	}
+	c.addClaim(template, cert, certPEM)
+	return nil
+}
+
+// addClaim records an active claim certificate for template.
+func (c *Cloud) addClaim(template string, cert *x509.Certificate, certPEM []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.certs[certID(cert.Raw)] = &Certificate{
@@ -191,7 +190,6 @@ func (c *Cloud) RegisterClaim(template string, certPEM []byte) error {
 		PublicKeySHA256: PublicKeySHA256(cert), CreatedAt: c.now(),
 		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
 	}
-	return nil
 }
 
 // RevokeClaim deletes a claim from the registry: the certificate still
