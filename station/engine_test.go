@@ -519,3 +519,23 @@ func waitFor(t *testing.T, r *rig, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestRetrySlotRunsTheSameBoardAgain(t *testing.T) {
+	r := newRig(t)
+	r.cfg.Count = 2
+	r.cfg.Retry.MaxAttempts = 1
+	b := r.line.add("A", fwSpec{})[0]
+	b.writeFails = 1
+	// The failed board stays in the slot; the engine leaves it alone until
+	// the operator asks for a retry.
+	r.line.sticky = true
+	r.start("A")
+	waitFor(t, r, func() bool { return len(r.results()) == 1 })
+	if err := r.eng.RetrySlot("A"); err != nil {
+		t.Fatal(err)
+	}
+	sum := r.wait()
+	if got := r.store.outcomes(); !slices.Equal(got, []string{"SN0001:" + ReasonMD5Mismatch, "SN0001:pass"}) || sum.RunPassed != 1 || sum.RunFailed != 1 {
+		t.Errorf("outcomes %v, summary %+v", got, sum)
+	}
+}

@@ -336,6 +336,7 @@ type fakeLine struct {
 	slots   map[string][]*fakeBoard
 	fails   map[string]int // connect failures (no sync) left per slot
 	connect atomic.Int64
+	sticky  bool // boards stay in their slot: the operator swaps nothing
 }
 
 func newFakeLine(t testing.TB) *fakeLine {
@@ -376,6 +377,9 @@ func (l *fakeLine) Connect(ctx context.Context, slot Slot, baud int) (Board, err
 func (l *fakeLine) declined(b *fakeBoard) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.sticky {
+		return
+	}
 	for name, q := range l.slots {
 		if len(q) > 0 && q[0] == b {
 			l.slots[name] = q[1:]

@@ -1,0 +1,79 @@
+package batch
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fleetline/firmware"
+)
+
+// writeBundle builds a small ESP32 bundle with the default partition table
+// (factory data partition "fctry", 24 KiB) and returns its manifest path.
+func writeBundle(t *testing.T, dir string) string {
+	t.Helper()
+	boot, err := firmware.BuildBootloader(firmware.BootloaderSpec{Chip: firmware.ChipESP32})
+	must(t, err)
+	table, err := firmware.DefaultPartitionTable().MarshalBinary()
+	must(t, err)
+	app, err := firmware.BuildApp(firmware.AppSpec{Chip: firmware.ChipESP32, Version: "3.1.4"})
+	must(t, err)
+	for name, data := range map[string][]byte{"bootloader.bin": boot, "pt.bin": table, "app.bin": app} {
+		must(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+	p := filepath.Join(dir, "bundle.toml")
+	must(t, os.WriteFile(p, []byte("chip = \"esp32\"\n[[files]]\nname = \"bootloader\"\noffset = 0x1000\npath = \"bootloader.bin\"\n"+
+		"[[files]]\nname = \"partition-table\"\noffset = 0x8000\npath = \"pt.bin\"\n[[files]]\nname = \"app\"\noffset = 0x20000\npath = \"app.bin\"\n"), 0o644))
+	return p
+}
+
+func TestFirmwareChecks(t *testing.T) {
+	m, env := testManifest(t)
+	m.Bundle = writeBundle(t, t.TempDir())
+	m.Chip = "esp32"
+	env.Checks = FirmwareChecks()
+	if fs := Preflight(m, env); len(fs) != 0 {
+		t.Errorf("clean bundle: %v", fs)
+	}
+
+	t.Run("wrong chip", func(t *testing.T) {
+		m2 := *m
+		m2.Chip = "esp32s3"
+		if got := codes(Preflight(&m2, env)); !strings.Contains(got, "error:bundle_invalid") {
+			t.Errorf("findings %q", got)
+		}
+	})
+	t.Run("factory data too large", func(t *testing.T) {
+		m2 := *m
+		m2.Factory.Extra = map[string]string{}
+		for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
+			m2.Factory.Extra[k] = strings.Repeat("x", 3000)
+		}
+		fs := Preflight(&m2, env)
+		if got := codes(fs); got != "error:factory_data_too_large" {
+			t.Fatalf("findings %q", got)
+		}
+		if !strings.Contains(fs[0].Message, "partition \"fctry\" holds 24576") {
+			t.Errorf("message %q", fs[0].Message)
+		}
+	})
+	t.Run("no such partition", func(t *testing.T) {
+		m2 := *m
+		m2.Factory.Partition = "nope"
+		if got := codes(Preflight(&m2, env)); got != "error:factory_data_unchecked" {
+			t.Errorf("findings %q", got)
+		}
+	})
+	t.Run("missing bundle", func(t *testing.T) {
+		m2 := *m
+		m2.Bundle = filepath.Join(t.TempDir(), "none")
+		if got := codes(Preflight(&m2, env)); !strings.Contains(got, "error:bundle_invalid") {
+			t.Errorf("findings %q", got)
+		}
+	})
+	if sn, err := m.LongestSN(time.Now()); err != nil || sn != "S0010" {
+		t.Errorf("longest SN %q, %v", sn, err)
+	}
+}
