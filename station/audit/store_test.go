@@ -136,3 +136,24 @@ func TestCreateBatch(t *testing.T) {
 		}
 	}
 }
+
+func FuzzNormalizeMAC(f *testing.F) {
+	for _, s := range []string{"24:0A:C4:00:00:01", "240ac4000001", "24-0a-c4-00-00-01", "", "zz", "24:0a:c4:00:00:0g", " 240ac4000001 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := NormalizeMAC(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("NormalizeMAC(%q) error %v is not ErrInvalid", s, err)
+			}
+			return
+		}
+		if len(m) != 17 {
+			t.Fatalf("NormalizeMAC(%q) = %q", s, m)
+		}
+		if again, err := NormalizeMAC(m); err != nil || again != m {
+			t.Fatalf("NormalizeMAC not idempotent on %q: %q, %v", m, again, err)
+		}
+	})
+}
