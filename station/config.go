@@ -78,8 +78,6 @@ type Config struct {
 	CertMinValidity time.Duration
 	// PollInterval is how often an empty or finished slot is polled.
 	PollInterval time.Duration
-	// HelloTimeout bounds the wait for the first hello after reset.
-	HelloTimeout time.Duration
 }
 
 func (c *Config) applyDefaults() {

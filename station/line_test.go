@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -363,5 +364,20 @@ func TestLineFaults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLineDuplicateKey: two boards whose RNG is stuck generate the same
+// key; the second is caught by the log's cross-batch key check.
+func TestLineDuplicateKey(t *testing.T) {
+	v := newVLine(t, vlineOpts{boards: 2, appF: map[int]factoryapp.Faults{0: {BadRNG: true}, 1: {BadRNG: true}}})
+	eng, _, _ := v.engine(t, ModeBuild, func(c *Config) { c.Count = 2 })
+	sum, evs := v.run(t, eng)
+	var reasons []string
+	for _, r := range unitResults(evs) {
+		reasons = append(reasons, first(r.Reason, "pass"))
+	}
+	if sum.RunPassed != 1 || sum.RunFailed != 1 || !slices.Contains(reasons, ReasonDuplicateKey) {
+		t.Errorf("results %v", reasons)
 	}
 }
