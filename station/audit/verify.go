@@ -39,12 +39,14 @@ func (b *BadRecord) String() string {
 // all from one snapshot. An error is returned only when the walk itself
 // fails; a broken chain is reported in VerifyReport.
 func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The transactions live on the caller's context: canceling them with
+	// the readers' would roll them back asynchronously, and Verify must
+	// have closed its connections (and their WAL read locks) when it returns.
 	txs, release, err := s.snapshot(ctx, len(chainTables)+1)
 	if err != nil {
 		return VerifyReport{}, mapErr(s.path, "verify chain", err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	// Stop the readers first: a transaction closes only once its rows have.
 	defer func() { cancel(); release() }()
 	tables := map[string]*stream{}
