@@ -40,7 +40,7 @@ func runCloud(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	thingName := fl.String("thing-name", "{SerialNumber}", "thing-name pattern over template parameters")
 	validity := fl.Duration("claim-validity", 30*24*time.Hour, "validity of a newly issued claim certificate")
 	hosts := fl.String("hosts", "localhost,127.0.0.1", "comma-separated names and addresses the server certificate covers (add the LAN address for a real board)")
-	if err := fl.Parse(args); err != nil {
+	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
 	if *dir == "" || fl.NArg() > 0 {

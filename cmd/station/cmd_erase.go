@@ -13,7 +13,7 @@ func init() {
 func runEraseRegion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("erase-region", stderr)
 	bf := addBoardFlags(fs, false)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {

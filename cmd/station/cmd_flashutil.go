@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -195,4 +196,15 @@ func (p *progressBar) done() {
 		fmt.Fprintln(p.w)
 		p.line = false
 	}
+}
+
+// parseFlags parses args into fs. A flag the command does not know or a
+// malformed value is a usage error (exit 2), like a missing argument; the
+// flag package has already printed the command's flags to stderr.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError{err.Error()}
 }

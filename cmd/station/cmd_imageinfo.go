@@ -28,7 +28,7 @@ func runImageInfo(_ context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "and the app or bootloader descriptor, in esptool image_info v2 layout.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

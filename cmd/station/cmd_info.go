@@ -42,7 +42,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("info", stderr)
 	bf := addBoardFlags(fs, false)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {

@@ -46,7 +46,7 @@ func runNVS(_ context.Context, args []string, stdout, stderr io.Writer) error {
 func nvsArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		args = fs.Args()

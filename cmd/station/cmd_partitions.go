@@ -33,7 +33,7 @@ func runPartitions(_ context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "       station partitions --to-bin [flags] CSV OUT  (CSV → binary)")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	want := 1

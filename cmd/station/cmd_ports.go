@@ -30,7 +30,7 @@ type portJSON struct {
 func runPorts(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ports", stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {

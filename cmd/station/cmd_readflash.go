@@ -16,7 +16,7 @@ func init() {
 func runReadFlash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("read-flash", stderr)
 	bf := addBoardFlags(fs, false)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 3 {

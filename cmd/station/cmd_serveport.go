@@ -26,7 +26,7 @@ func runServePort(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	listen := fs.String("listen", "localhost:2217", "TCP address to listen on; use :2217 to serve other machines")
 	baud := fs.Int("baud", 115200, "baud rate until the client sets its own")
 	direct := fs.Bool("direct-lines", false, "pass DTR/RTS changes straight to the device instead of playing reset sequences locally as esp_rfc2217_server does")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *port == "" || fs.NArg() != 0 {
