@@ -9,6 +9,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"fleetline/sim/cloud"
 )
 
 func TestCloudCommand(t *testing.T) {
@@ -56,5 +59,64 @@ func TestCloudCommand(t *testing.T) {
 	}
 	if err := runCloud(context.Background(), nil, io.Discard, io.Discard); err == nil {
 		t.Error("no --dir accepted")
+	}
+}
+
+func TestCloudArgs(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr []string
+	}{
+		{name: "no dir", args: []string{"cloud"}, code: 2, stderr: []string{"usage: station cloud --dir DIR"}},
+		{name: "stray argument", args: []string{"cloud", "--dir", dir, "now"}, code: 2, stderr: []string{"usage:"}},
+		{name: "unknown flag", args: []string{"cloud", "--port", "8883"}, code: 2, stderr: []string{"-port"}},
+		{name: "bad validity", args: []string{"cloud", "--dir", dir, "--claim-validity", "soon"}, code: 2, stderr: []string{"-claim-validity"}},
+		{name: "bad template name", args: []string{"cloud", "--dir", t.TempDir(), "--template", "no spaces"}, code: 2,
+			stderr: []string{`"no spaces"`, "[0-9A-Za-z_-]"}},
+		{name: "undeclared parameter", args: []string{"cloud", "--dir", t.TempDir(), "--thing-name", "{Colour}"}, code: 2,
+			stderr: []string{"Colour"}},
+		{name: "dir is a file", args: []string{"cloud", "--dir", file}, code: 1, stderr: []string{file}},
+		{name: "bad listen address", args: []string{"cloud", "--dir", t.TempDir(), "--listen", "nowhere"}, code: 1, stderr: []string{"nowhere"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runCmd(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if strings.Contains(stdout+stderr, "PRIVATE KEY") {
+				t.Fatal("output shows key material")
+			}
+		})
+	}
+}
+
+func TestFormatCloudEvent(t *testing.T) {
+	at := time.Date(2026, 3, 4, 5, 6, 7, 8e6, time.UTC)
+	tests := []struct {
+		e    cloud.Event
+		want string
+	}{
+		{cloud.Event{Time: at, Op: "connect", ClientID: "FL-1"}, "05:06:07.008 connect                  client=FL-1 ok"},
+		{cloud.Event{Time: at, Op: "RegisterThing", Rejection: &cloud.Rejection{StatusCode: 400, ErrorCode: "InvalidParameters", ErrorMessage: "no SerialNumber"}},
+			"05:06:07.008 RegisterThing            rejected 400 InvalidParameters: no SerialNumber"},
+		{cloud.Event{Time: at, Op: "policy", Err: "topic not allowed"}, "05:06:07.008 policy                   failed: topic not allowed"},
+	}
+	for _, tc := range tests {
+		if got := formatCloudEvent(tc.e); got != tc.want {
+			t.Errorf("formatCloudEvent(%s) =\n%q, want\n%q", tc.e.Op, got, tc.want)
+		}
 	}
 }

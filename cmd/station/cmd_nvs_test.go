@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// testClaimKey returns a fresh EC private key in PEM, as a claim key file
+// holds it, so no key is ever committed.
+func testClaimKey(t *testing.T) []byte {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+}
+
+// keyLeaks reports which piece of the PEM key, if any, appears in out: the
+// armour, or any 16-byte run of its base64 body.
+func keyLeaks(key []byte, out string) string {
+	if strings.Contains(out, "PRIVATE KEY") {
+		return "PEM armour"
+	}
+	body := string(bytes.Join(bytes.Split(key, []byte("\n"))[1:], nil))
+	body = strings.TrimSuffix(body, "-----END EC PRIVATE KEY-----")
+	for i := 0; i+16 <= len(body); i += 8 {
+		if strings.Contains(out, body[i:i+16]) {
+			return "key body " + body[i:i+16]
+		}
+	}
+	return ""
+}
+
+// nvsFixture writes a factory-style CSV with a claim key file next to it.
+func nvsFixture(t *testing.T) (dir, csvPath string, key []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	key = testClaimKey(t)
+	if err := os.WriteFile(filepath.Join(dir, "claim-key.pem"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	csv := "key,type,encoding,value\n" +
+		"fctry,namespace,,\n" +
+		"serial_no,data,string,FL-000123\n" +
+		"claim_key,file,binary,claim-key.pem\n" +
+		"boot_count,data,u32,7\n"
+	csvPath = filepath.Join(dir, "factory.csv")
+	if err := os.WriteFile(csvPath, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, csvPath, key
+}
+
+func TestNVSCommands(t *testing.T) {
+	dir, csvPath, key := nvsFixture(t)
+	img := filepath.Join(dir, "nvs.bin")
+	enc := filepath.Join(dir, "nvs-enc.bin")
+	keys := filepath.Join(dir, "nvs_keys.bin")
+	junk := filepath.Join(dir, "junk.bin")
+	if err := os.WriteFile(junk, bytes.Repeat([]byte{0x5A}, 0x3000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badCSV := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(badCSV, []byte("key,type,encoding,value\nfctry,namespace,,\nn,data,u8,300\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   []string // substrings of stdout
+		stderr   []string // substrings of stderr
+		noStdout []string
+	}{
+		{name: "no subcommand", args: []string{"nvs"}, code: 2, stderr: []string{"usage:"}},
+		{name: "unknown subcommand", args: []string{"nvs", "frob"}, code: 2, stderr: []string{`unknown subcommand "frob"`}},
+		{name: "help", args: []string{"nvs", "help"}, code: 0, stdout: []string{"station nvs generate"}},
+		{name: "generate", args: []string{"nvs", "generate", csvPath, img, "--size", "0x6000"}, code: 0,
+			stdout: []string{"wrote " + img + ": 24576 bytes, NVS format version 2"}},
+		{name: "dump", args: []string{"nvs", "dump", img}, code: 0,
+			stdout: []string{"fctry", "serial_no", `"FL-000123"`, "boot_count", "7", "claim_key", "<private key, ", "redacted>"}},
+		{name: "dump json", args: []string{"nvs", "dump", "--json", img}, code: 0,
+			stdout: []string{`"key": "claim_key"`, `"redacted": true`, `"value": "FL-000123"`}},
+		{name: "flags after positionals", args: []string{"nvs", "generate", csvPath, img, "--size", "0x3000", "--version", "1"}, code: 0,
+			stdout: []string{"NVS format version 1"}},
+		{name: "generate encrypted", args: []string{"nvs", "generate", "--keygen", keys, csvPath, enc, "--size", "0x6000"}, code: 0,
+			stdout: []string{"wrote " + enc}},
+		{name: "dump encrypted with key", args: []string{"nvs", "dump", enc, "--key", keys}, code: 0,
+			stdout: []string{`"FL-000123"`, "redacted>"}},
+		{name: "dump encrypted without key", args: []string{"nvs", "dump", enc}, code: 1,
+			stdout: []string{"pass its nvs_keys partition with --key"}, stderr: []string{"problems found"}, noStdout: []string{"FL-000123"}},
+		{name: "dump junk", args: []string{"nvs", "dump", junk}, code: 1, stderr: []string{junk}},
+		{name: "dump missing file", args: []string{"nvs", "dump", filepath.Join(dir, "nope.bin")}, code: 1, stderr: []string{"nope.bin"}},
+		{name: "dump two files", args: []string{"nvs", "dump", img, img}, code: 2, stderr: []string{"want one FILE"}},
+		{name: "generate without size", args: []string{"nvs", "generate", csvPath, img}, code: 2, stderr: []string{"--size"}},
+		{name: "generate bad size", args: []string{"nvs", "generate", csvPath, img, "--size", "lots"}, code: 2, stderr: []string{`--size "lots"`}},
+		{name: "generate bad version", args: []string{"nvs", "generate", csvPath, img, "--size", "0x6000", "--version", "3"}, code: 2, stderr: []string{"--version 3: want 1 or 2"}},
+		{name: "key and keygen", args: []string{"nvs", "generate", csvPath, img, "--size", "0x6000", "--key", keys, "--keygen", keys}, code: 2, stderr: []string{"exclude each other"}},
+		{name: "missing key file", args: []string{"nvs", "dump", img, "--key", filepath.Join(dir, "nokeys.bin")}, code: 1, stderr: []string{"nokeys.bin"}},
+		{name: "csv value out of range", args: []string{"nvs", "generate", badCSV, img + ".bad", "--size", "0x6000"}, code: 1, stderr: []string{"bad.csv:3:", `key "n"`, "does not fit u8"}},
+		{name: "missing csv", args: []string{"nvs", "generate", filepath.Join(dir, "none.csv"), img, "--size", "0x6000"}, code: 1, stderr: []string{"none.csv"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runCmd(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			for _, want := range tc.stdout {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout)
+				}
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			for _, bad := range tc.noStdout {
+				if strings.Contains(stdout, bad) {
+					t.Errorf("stdout shows %q:\n%s", bad, stdout)
+				}
+			}
+			if leak := keyLeaks(key, stdout+stderr); leak != "" {
+				t.Fatalf("output shows the claim key (%s)", leak)
+			}
+		})
+	}
+}
