@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 )
 
-// identitySeed is the part of a board's identity that is not in Identity
-// itself but still fixed per chip: the CK8M calibration eFuse that makes
-// esptool's baud-rate correction non-trivial.
+// stateFile is board-NN.json in a state directory: the identity, plus the
+// CK8M calibration eFuse (not part of Identity) that makes esptool's
+// baud-rate correction non-trivial.
 type stateFile struct {
 	Chip     string `json:"chip"`
 	MAC      string `json:"mac"`

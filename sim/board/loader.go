@@ -27,7 +27,7 @@ type loader struct {
 	lastOp  rom.Op             // last command handled, echoed by "unsupported" replies
 	lastErr byte               // error byte left over on later successful replies
 	w       *writeSession
-	spiSize uint32 // total size from SPI_SET_PARAMS
+	spiSize uint32 // total size from SPI_SET_PARAMS (kept; bounds use the real chip's size)
 	stub    bool   // the esptool stub model has taken over (see stub.go)
 	read    *stubRead
 }

@@ -9,7 +9,6 @@ package board
 const (
 	spiCmdUsr   = 1 << 18 // CMD: start a user command; hardware clears it when done
 	spiUsrMISO  = 1 << 28
-	spiUsrMOSI  = 1 << 27
 	spiUsrAddr  = 1 << 30
 	spiUsrCmdEn = 1 << 31
 )
