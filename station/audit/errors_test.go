@@ -201,3 +201,31 @@ func TestReadOnlyDirectory(t *testing.T) {
 		t.Error("creating a log in a read-only directory succeeded")
 	}
 }
+
+// A log whose pages were damaged (a bad disk, a copy cut short) is reported
+// as damaged, naming the file, rather than as some SQL error.
+func TestCorruptedLog(t *testing.T) {
+	s, path := openTest(t)
+	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 100})
+	for i := range 40 {
+		runUnit(t, s, "B1", i, true)
+	}
+	s.Close()
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 8*4096 {
+		t.Fatalf("log is %d bytes, %v", len(b), err)
+	}
+	for i := 2 * 4096; i < len(b); i++ { // keep page 1 (header and schema root)
+		b[i] = byte(i*7 + 3)
+	}
+	os.WriteFile(path, b, 0o644)
+	s2, err := Open(path, Options{ReadOnly: true})
+	if err == nil {
+		defer s2.Close()
+		_, err = s2.Verify(context.Background())
+	}
+	if !(errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotDatabase)) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("damaged log: %v, want ErrCorrupt naming %s", err, path)
+	}
+	t.Log(err)
+}

@@ -157,3 +157,26 @@ func FuzzNormalizeMAC(f *testing.F) {
 		}
 	})
 }
+
+func TestReserveAcrossBatches(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 10})
+	mustBatch(t, s, "B2", serialno.Range{First: 11, Last: 20})
+	other := testBatch("X1", serialno.Range{First: 1, Last: 10})
+	other.Product, other.SNTemplate = "gateway", "GW{seq:06}"
+	if err := s.CreateBatch(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	r1, _ := s.Reserve(ctx, "B1", mac(1))
+	r2, err := s.Reserve(ctx, "B2", mac(1))
+	if err != nil || r2.SN != r1.SN || r2.Batch != "B1" || r2.New {
+		t.Errorf("board from B1 in B2 = %+v, %v; want its own %s from B1", r2, err, r1.SN)
+	}
+	if _, err := s.Reserve(ctx, "X1", mac(1)); !errors.Is(err, ErrOtherProduct) {
+		t.Errorf("board of another product = %v, want ErrOtherProduct", err)
+	}
+	if r, _ := s.Reserve(ctx, "B2", mac(2)); r.SN != "SL000000011" {
+		t.Errorf("first SN of B2 = %s", r.SN)
+	}
+}
