@@ -40,7 +40,9 @@ type Device interface {
 // Flash is the board's NOR flash as firmware sees it: erased bytes read 0xFF,
 // programming can only clear bits.
 type Flash interface {
+	// Size is the chip's capacity in bytes, as its JEDEC id announces.
 	Size() uint32
+	// ReadAt reads as io.ReaderAt does; past the end it returns io.EOF.
 	ReadAt(p []byte, off int64) (int, error)
 	// Erase sets [off, off+size) to 0xFF; both must be multiples of 4 KiB.
 	Erase(off, size uint32) error
