@@ -273,3 +273,32 @@ type countingWriter struct{ n int64 }
 func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
 
 var _ io.Writer = (*countingWriter)(nil)
+
+// BenchmarkReports runs a supervisor's report on one batch (progress, yield,
+// failures by reason, slot and hour) plus the duplicate-key scan over all
+// units.
+func BenchmarkReports(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		batch := benchBatchName(0)
+		if _, err := s.BatchProgress(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.BatchYield(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range []func(context.Context, string) ([]Count, error){s.FailuresByReason, s.FailuresBySlot, s.FailuresByHour} {
+			if _, err := f(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		start := time.Now()
+		d, err := s.DuplicatePublicKeys(ctx)
+		if err != nil || len(d) != 0 {
+			b.Fatalf("%v %v", d, err)
+		}
+		b.ReportMetric(float64(time.Since(start).Milliseconds()), "dupkeys-ms")
+	}
+}
