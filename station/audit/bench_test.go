@@ -302,3 +302,22 @@ func BenchmarkReports(b *testing.B) {
 		b.ReportMetric(float64(time.Since(start).Milliseconds()), "dupkeys-ms")
 	}
 }
+
+// BenchmarkPublicKeyOwners is the per-board duplicate-key check.
+func BenchmarkPublicKeyOwners(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(5, 6))
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		for range lookupsPerOp {
+			i := rng.IntN(bench.units)
+			owners, err := s.PublicKeyOwners(ctx, fmt.Sprintf("%064x", i+1))
+			if err != nil || len(owners) != 1 {
+				b.Fatalf("%v %v", owners, err)
+			}
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*lookupsPerOp), "ns/lookup")
+}

@@ -107,6 +107,13 @@ func TestReports(t *testing.T) {
 	if err != nil || len(dups) != 1 || dups[0].PublicKeySHA256 != "dup" || len(dups[0].MACs) != 2 {
 		t.Errorf("DuplicatePublicKeys = %+v, %v", dups, err)
 	}
+	owners, err := s.PublicKeyOwners(ctx, "dup")
+	if err != nil || !reflect.DeepEqual(owners, []string{mac(4), mac(5)}) {
+		t.Errorf("PublicKeyOwners(dup) = %v, %v", owners, err)
+	}
+	if owners, _ := s.PublicKeyOwners(ctx, "none"); len(owners) != 0 {
+		t.Errorf("PublicKeyOwners(none) = %v", owners)
+	}
 	p, err := s.BatchProgress(ctx, "B1")
 	wantP := Progress{Quantity: 100, Units: 6, Passed: 2, Failed: 3, InProgress: 0, Reserved: 1, Confirmed: 2, Remaining: 98}
 	if err != nil || p != wantP {

@@ -172,3 +172,28 @@ func (s *Store) DuplicatePublicKeys(ctx context.Context) ([]DuplicateKey, error)
 	})
 	return out, err
 }
+
+// PublicKeyOwners returns the MACs of the boards whose recorded
+// provisioning carries this device public key fingerprint, first recorded
+// first. One indexed lookup: the check a station runs for every board
+// (DuplicatePublicKeys scans the whole log).
+func (s *Store) PublicKeyOwners(ctx context.Context, publicKeySHA256 string) ([]string, error) {
+	var out []string
+	err := s.read(ctx, "owners of public key", func(t *sql.Tx) error {
+		rows, err := s.txQuery(ctx, t, `SELECT u.mac FROM provisioning p JOIN attempts a ON a.id = p.attempt_id
+			JOIN units u ON u.id = a.unit_id WHERE p.pubkey_sha256 = ? GROUP BY u.id ORDER BY MIN(p.id)`, publicKeySHA256)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m string
+			if err := rows.Scan(&m); err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
