@@ -33,8 +33,10 @@ func ParseURL(s string) (addr string, d Dialer, err error) {
 	if u.Scheme != Scheme {
 		return "", d, fmt.Errorf("rfc2217 port %q: scheme %q is not %s://", s, u.Scheme, Scheme)
 	}
-	if u.Host == "" || u.Port() == "" {
-		return "", d, fmt.Errorf("rfc2217 port %q: want rfc2217://host:port", s)
+	// url.Parse takes "::1" for host ":" and port "1"; SplitHostPort
+	// insists on brackets around an IPv6 address, as Dial needs.
+	if _, port, err := net.SplitHostPort(u.Host); err != nil || port == "" {
+		return "", d, fmt.Errorf("rfc2217 port %q: want rfc2217://host:port (an IPv6 address in brackets: rfc2217://[::1]:2217)", s)
 	}
 	if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
 		return "", d, fmt.Errorf("rfc2217 port %q: TCP port %q out of range", s, u.Port())
