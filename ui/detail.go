@@ -52,7 +52,11 @@ func (m *Model) detailView(width, height int) string {
 		add(m.st.Warn.Render("QUARANTINED: check the cable, hub port and pogo pins, then press c to clear"))
 	}
 	add("")
-	add(m.st.Title.Render("Steps"))
+	steps := "Steps"
+	if s.Tries > 0 {
+		steps += fmt.Sprintf(" (retry %d of this board)", s.Tries)
+	}
+	add(m.st.Title.Render(steps))
 	for _, st := range s.Steps {
 		mark, took := "…", "running"
 		switch {

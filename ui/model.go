@@ -185,6 +185,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case ControlDoneMsg:
+		if msg.Err != nil && msg.Action == "start" && !m.running {
+			m.started = false // nothing runs: s may try again, q quits at once
+		}
 		if msg.Err != nil {
 			m.lastErr = fmt.Sprintf("%s: %v", msg.Action, msg.Err)
 			m.addLog(logEntry{Time: m.now, Text: m.lastErr, Bad: true})

@@ -37,6 +37,8 @@ type slotModel struct {
 	Passed       int
 	Failed       int
 
+	Tries int // retries of the current board so far
+
 	Quarantined bool
 	Console     *ring[string]
 }
@@ -55,6 +57,7 @@ func (s *slotModel) newAttempt(t time.Time) {
 	s.Label, s.Done, s.Total = "", 0, 0
 	s.Result = nil
 	s.MAC, s.SN = "", ""
+	s.Tries = 0
 }
 
 // elapsed is how long the current attempt has run, or the last one took.
@@ -76,6 +79,10 @@ func (s *slotModel) apply(ev station.Event) {
 	case station.EvSlotState:
 		if ev.State == station.StateRunning && !s.running() {
 			s.newAttempt(ev.Time)
+		} else if ev.State == station.StateRunning && ev.Step == station.StepWaiting && len(s.Steps) > 0 {
+			// A retry of the same board: the timeline shows this try only.
+			s.Steps, s.Measurements = nil, nil
+			s.Tries++
 		}
 		s.State, s.Step, s.Message = ev.State, ev.Step, ev.Message
 		if ev.State == station.StateQuarantined {
@@ -94,6 +101,13 @@ func (s *slotModel) apply(ev station.Event) {
 			s.State = station.StateRunning
 		}
 		s.Step = ev.Step
+		// A step that reported no end of its own ended when this began.
+		for i := range s.Steps {
+			if !s.Steps[i].Done {
+				s.Steps[i].Done = true
+				s.Steps[i].Duration = ev.Time.Sub(s.Steps[i].Started)
+			}
+		}
 		s.Steps = append(s.Steps, stepRecord{Step: ev.Step, Started: ev.Time})
 		if ev.Step != station.StepFlash {
 			s.Label, s.Done, s.Total = "", 0, 0

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/hinshun/vt10x"
+)
+
+// screen is the real program in a pseudo-terminal, its output parsed by
+// a terminal emulator, so the test reads what an operator would see.
+type screen struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	pty  *os.File
+	vt   vt10x.Terminal
+	mu   sync.Mutex
+	done chan struct{}
+	err  error
+}
+
+// buildStation compiles this command into dir.
+func buildStation(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "station")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build station: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startScreen(t *testing.T, bin string, cols, rows int, args ...string) *screen {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
+	if err != nil {
+		t.Fatalf("start in a pty: %v", err)
+	}
+	s := &screen{t: t, cmd: cmd, pty: f, vt: vt10x.New(vt10x.WithWriter(f), vt10x.WithSize(cols, rows)), done: make(chan struct{})}
+	go func() {
+		r := bufio.NewReader(f)
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				s.mu.Lock()
+				_, _ = s.vt.Write(buf[:n])
+				s.mu.Unlock()
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-s.done
+		}
+		f.Close()
+	})
+	return s
+}
+
+func (s *screen) text() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.vt.String()
+}
+
+// waitFor polls the emulated screen until ok holds, or fails after a
+// generous deadline with the screen as it was.
+func (s *screen) waitFor(what string, ok func(string) bool) string {
+	s.t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		txt := s.text()
+		if ok(txt) {
+			return txt
+		}
+		select {
+		case <-s.done:
+			s.t.Fatalf("program exited (%v) while waiting for %s; screen:\n%s", s.err, what, txt)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out waiting for %s; screen:\n%s", what, txt)
+		}
+	}
+}
+
+func (s *screen) contains(what string) string {
+	s.t.Helper()
+	return s.waitFor(what, func(txt string) bool { return strings.Contains(txt, what) })
+}
+
+func (s *screen) keys(k string) {
+	s.t.Helper()
+	if _, err := s.pty.Write([]byte(k)); err != nil {
+		s.t.Fatalf("type %q: %v", k, err)
+	}
+}
+
+// exit waits for the program to end and returns its exit code.
+func (s *screen) exit() int {
+	s.t.Helper()
+	select {
+	case <-s.done:
+	case <-time.After(2 * time.Minute):
+		s.t.Fatalf("program did not exit; screen:\n%s", s.text())
+	}
+	var ee *exec.ExitError
+	if errors.As(s.err, &ee) {
+		return ee.ExitCode()
+	}
+	if s.err != nil {
+		s.t.Fatalf("wait: %v", s.err)
+	}
+	return 0
+}
+
+// tileLabel finds what a slot's tile says: PASS, FAIL or its step.
+var tileLabel = regexp.MustCompile(`(S0\d)\s+[✔✘▶⚠]?\s*(PASS|FAIL|QUARANTINED|[A-Z]+)`)
+
+func labels(txt string) map[string]string {
+	out := map[string]string{}
+	for _, m := range tileLabel.FindAllStringSubmatch(txt, -1) {
+		out[m[1]] = m[2]
+	}
+	return out
+}
+
+func TestDemoScreen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the station in a pseudo-terminal")
+	}
+	bin := buildStation(t, t.TempDir())
+	verify := func(t *testing.T, db string) {
+		if out, err := exec.Command(bin, "audit", "verify", "--db", db).CombinedOutput(); err != nil {
+			t.Errorf("audit verify: %v\n%s", err, out)
+		}
+	}
+
+	t.Run("batch to the end", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "demo")
+		s := startScreen(t, bin, 120, 40, "demo", "--boards", "3", "--faults", "--timing", "instant", "--dir", dir)
+		s.contains("Operator id")
+		s.keys("\x15") // ctrl+u clears the pre-filled id
+		s.contains("[_]")
+		s.keys("op-e2e") // a badge scan types the id, then Enter
+		s.contains("[op-e2e_]")
+		s.keys("\r")
+		s.contains("─ log") // the line screen
+		if txt := s.text(); !strings.Contains(txt, "operator op-e2e") || !regexp.MustCompile(`claim cert 2[34]h\d\dm left`).MatchString(txt) {
+			t.Errorf("header lacks the operator or the claim validity:\n%s", txt)
+		}
+		s.keys("s")
+		txt := s.waitFor("every slot to end", func(txt string) bool {
+			l := labels(txt)
+			return strings.Contains(txt, "FINISHED") && l["S01"] == "PASS" && l["S02"] == "FAIL" && l["S03"] == "PASS"
+		})
+		if !strings.Contains(txt, "passed 2") || !strings.Contains(txt, "failed 1") {
+			t.Errorf("counters wrong:\n%s", txt)
+		}
+		if !strings.Contains(txt, "→") {
+			t.Errorf("the failed tile shows no remedy:\n%s", txt)
+		}
+		// The failed slot's details: its steps and what to do.
+		s.keys("2\r")
+		s.contains("what to do:")
+		s.keys("\x1b")
+		s.contains("─ log")
+		s.keys("q") // the run is over: no confirmation needed
+		if code := s.exit(); code != 1 {
+			t.Errorf("exit code %d, want 1 (a board failed)", code)
+		}
+		verify(t, filepath.Join(dir, "audit.db"))
+	})
+
+	t.Run("quit while running", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "demo")
+		s := startScreen(t, bin, 80, 24, "demo", "--boards", "2", "--dir", dir, "--auto-start", "--no-color")
+		s.contains("Operator id")
+		s.keys("\r")
+		s.contains("RUNNING")
+		s.keys("q")
+		s.contains("Quit?")
+		s.keys("y")
+		if code := s.exit(); code != 3 && code != 0 {
+			t.Errorf("exit code %d, want 3 (stopped) or 0 (both boards had finished)", code)
+		}
+		verify(t, filepath.Join(dir, "audit.db"))
+	})
+}
