@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,5 +153,41 @@ func TestBatchAndRetestHeadless(t *testing.T) {
 	}
 	if code, _, stderr := runStation("retest", "--manifest", manifest, "--slots", slots, "--rework", "--read-nvs"); code != 2 {
 		t.Errorf("retest --rework --read-nvs: exit %d %s", code, stderr)
+	}
+}
+
+// TestBatchInterruptedExit3: an interrupt (the context main cancels on
+// SIGINT) stops the run gracefully — the boards in flight finish and are
+// recorded — and the exit code is 3.
+func TestBatchInterruptedExit3(t *testing.T) {
+	now := time.Now()
+	manifest, slots := batchLine(t, 2, nil, now.Add(-time.Hour), now.Add(48*time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		var errb bytes.Buffer
+		code := run(ctx, []string{"batch", "--manifest", manifest, "--slots", slots, "--json"}, pw, &errb)
+		pw.Close()
+		done <- code
+	}()
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var results int
+	var last string
+	for sc.Scan() {
+		last = sc.Text()
+		if strings.Contains(last, `"type":"unit_result"`) {
+			if results++; results == 1 {
+				cancel() // SIGINT
+			}
+		}
+	}
+	if code := <-done; code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	if results != 2 || !strings.Contains(last, `"interrupted":true`) {
+		t.Errorf("%d results (want both boards in flight finished), last line %s", results, last)
 	}
 }
