@@ -127,7 +127,7 @@ func (m *Model) headerView(width int) string {
 	if remaining != "" {
 		counters = append(counters, remaining)
 	}
-	counters = append(counters, fmt.Sprintf("FPY %.1f%%", 100*st.FirstPassYield), fmt.Sprintf("%.1f units/h", st.UnitsPerHour))
+	counters = append(counters, fmt.Sprintf("FPY %.1f%%", 100*st.FirstPassYield), fmt.Sprintf("%.1f units/h", m.unitsPerHour()))
 	return flow(id, width) + "\n" + flow(counters, width)
 }
 
@@ -164,4 +164,23 @@ func flow(segs []string, width int) string {
 		lines[i] = truncate(l, width)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// unitsPerHour is the engine's rate, or, until it has one, the rate of
+// this session: boards passed since the batch started.
+func (m *Model) unitsPerHour() float64 {
+	if m.stats.UnitsPerHour > 0 || m.batchStart.IsZero() {
+		return m.stats.UnitsPerHour
+	}
+	el := m.now.Sub(m.batchStart)
+	if el < time.Second {
+		return 0
+	}
+	passed := 0
+	for _, r := range m.results {
+		if r.Passed {
+			passed++
+		}
+	}
+	return float64(passed) * float64(time.Hour) / float64(el)
 }

@@ -256,6 +256,16 @@ func TestEvents(t *testing.T) {
 				t.Errorf("console %d lines, last %q", c.len(), c.last(1))
 			}
 		}},
+		{"session rate until the engine has one", []station.Event{
+			{Type: station.EvBatchStarted, Time: t0},
+			{Type: station.EvUnitResult, Time: t0.Add(30 * time.Minute), Slot: "S01", Result: &station.UnitResult{Passed: true}},
+			{Type: station.EvUnitResult, Time: t0.Add(40 * time.Minute), Slot: "S02", Result: &station.UnitResult{Passed: false}},
+			{Type: station.EvUnitResult, Time: t0.Add(time.Hour), Slot: "S01", Result: &station.UnitResult{Passed: true}},
+		}, func(t *testing.T, m *Model) {
+			if got := m.unitsPerHour(); got != 2 {
+				t.Errorf("units/h %v, want 2", got)
+			}
+		}},
 		{"batch finished", []station.Event{{Type: station.EvBatchFinished, Message: "done"}}, func(t *testing.T, m *Model) {
 			if !m.finished || !strings.Contains(m.View(), "FINISHED") {
 				t.Error("not finished")

@@ -14,6 +14,8 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
+
+	"fleetline/sim/cloud"
 )
 
 // screen is the real program in a pseudo-terminal, its output parsed by
@@ -191,6 +193,35 @@ func TestDemoScreen(t *testing.T) {
 			t.Errorf("exit code %d, want 1 (a board failed)", code)
 		}
 		verify(t, filepath.Join(dir, "audit.db"))
+	})
+
+	t.Run("pre-flight errors stop the batch", func(t *testing.T) {
+		dir := t.TempDir()
+		c, err := cloud.New(cloud.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.CreateTemplate(cloud.Template{Name: demoTemplate, Active: true, Parameters: []string{"SerialNumber"}, ThingNamePattern: "demo-{SerialNumber}"}); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		claim, key, err := c.CreateClaimWindow(demoTemplate, now.Add(-48*time.Hour), now.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeDemoFiles(dir, claim, key, c.RootCAPEM(), "127.0.0.1:1", 2); err != nil {
+			t.Fatal(err)
+		}
+		s := startScreen(t, bin, 100, 30, "tui", "--manifest", filepath.Join(dir, "batch.toml"), "--slots", "rfc2217://127.0.0.1:1", "--operator", "op-1")
+		txt := s.contains("Pre-flight checks")
+		if !strings.Contains(txt, "ERROR") || !strings.Contains(txt, "claim_expired") || !strings.Contains(txt, "cannot start") {
+			t.Errorf("pre-flight screen:\n%s", txt)
+		}
+		s.keys("\r") // errors cannot be acknowledged away
+		s.keys("q")
+		if code := s.exit(); code != 2 {
+			t.Errorf("exit code %d, want 2", code)
+		}
 	})
 
 	t.Run("quit while running", func(t *testing.T) {
