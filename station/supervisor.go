@@ -131,12 +131,18 @@ func (e *Engine) finishBoard(ctx context.Context, ss *slotState, res UnitResult)
 	e.refreshCounts(context.WithoutCancel(ctx))
 	e.mu.Lock()
 	e.inFlight--
-	if res.Passed {
+	untouched := res.Kind == KindCanceled && res.SN == "" // stopped before an SN: nothing happened to it
+	quarantine := false
+	switch {
+	case untouched:
+	case res.Passed:
 		e.runPassed++
-	} else {
+	default:
 		e.runFailed++
 	}
-	quarantine := e.countSlotResult(ss, res)
+	if !untouched {
+		quarantine = e.countSlotResult(ss, res)
+	}
 	st := e.statsLocked()
 	e.mu.Unlock()
 	state := StatePass
@@ -146,6 +152,9 @@ func (e *Engine) finishBoard(ctx context.Context, ss *slotState, res UnitResult)
 	msg := "PASS"
 	if !res.Passed {
 		msg = fmt.Sprintf("FAIL %s: %s", res.Reason, res.Remedy)
+	}
+	if untouched {
+		state, msg = StateIdle, "stopped before the board was started"
 	}
 	e.setState(ss, state, StepDone, msg)
 	if quarantine {
