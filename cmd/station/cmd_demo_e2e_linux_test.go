@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
 
+	"fleetline/sim/board"
 	"fleetline/sim/cloud"
 )
 
@@ -221,6 +223,32 @@ func TestDemoScreen(t *testing.T) {
 		s.keys("q")
 		if code := s.exit(); code != 2 {
 			t.Errorf("exit code %d, want 2", code)
+		}
+	})
+
+	t.Run("QA re-test screen", func(t *testing.T) {
+		dir := t.TempDir()
+		d, err := startDemoLine(context.Background(), demoSpec{dir: dir, boards: 2, timing: board.Instant, seed: 3, claimLife: 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		slots := "endpoints:" + d.endpoints
+		if out, err := exec.Command(bin, "batch", "--manifest", d.manifest, "--slots", slots, "--db", d.db, "--count", "2").CombinedOutput(); err != nil {
+			t.Fatalf("build the boards first: %v\n%s", err, out)
+		}
+		s := startScreen(t, bin, 120, 30, "tui", "--retest", "--manifest", d.manifest, "--slots", slots, "--db", d.db, "--operator", "qa-1", "--count", "2", "--no-color")
+		s.contains("QA re-test")
+		s.keys("s")
+		txt := s.waitFor("both boards re-tested", func(txt string) bool {
+			return strings.Contains(txt, "FINISHED") && strings.Contains(txt, "match 2")
+		})
+		if !strings.Contains(txt, "SN000001") || !strings.Contains(txt, "SN000002") {
+			t.Errorf("re-test screen lacks the SNs:\n%s", txt)
+		}
+		s.keys("q")
+		if code := s.exit(); code != 0 {
+			t.Errorf("exit code %d, want 0", code)
 		}
 	})
 
