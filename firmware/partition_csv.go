@@ -117,6 +117,11 @@ func (o CSVOptions) parseLine(text string, tableOff uint32) (csvRow, error) {
 	if len(p.Label) > 16 {
 		return row, fmt.Errorf("name %q is %d bytes, at most 16 fit", p.Label, len(p.Label))
 	}
+	if i := strings.IndexByte(p.Label, 0); i >= 0 {
+		// The binary table pads labels with NUL and ends them at the
+		// first one, so such a name could not be read back.
+		return row, fmt.Errorf("name %q has a NUL byte at position %d; use printable characters", p.Label, i)
+	}
 	if fields[1] == "" {
 		return row, errors.New("field 'type' can't be left empty")
 	}

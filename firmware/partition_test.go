@@ -232,6 +232,7 @@ func TestParsePartitionCSVErrors(t *testing.T) {
 		{"no size", "nvs,data,nvs,0x9000\n", "line 1: size field can't be empty"},
 		{"bad offset", "nvs,data,nvs,0x9zz,0x6000\n", `line 1: offset "0x9zz"`},
 		{"long name", "a_very_long_partition_name,data,nvs,0x9000,0x6000\n", "is 26 bytes, at most 16 fit"},
+		{"NUL in name", "nv\x00s,data,nvs,0x9000,0x6000\n", `name "nv\x00s" has a NUL byte at position 2`},
 		{"bootloader without chip", "bootloader,bootloader,primary,N/A,N/A\n", "bootloader entry needs the primary bootloader offset"},
 		{"type out of range", "x,0xFF,0,0x9000,0x1000\n", "type 0xFF is out of range"},
 	}
