@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"fleetline/station"
 )
@@ -81,7 +82,7 @@ func (m *Model) activity(s *slotModel, width int) string {
 	case s.Result != nil && s.Result.Passed:
 		return "passed in " + dur(s.Result.Duration)
 	case s.Result != nil:
-		return "failed at " + string(s.Result.Step)
+		return m.st.Bad.Render(humanReason(s.Result.Reason)) + " at " + string(s.Result.Step)
 	case s.Message != "":
 		return s.Message
 	}
@@ -104,16 +105,11 @@ func (m *Model) bar(done, total int64, width int) string {
 func (m *Model) reason(s *slotModel) (what, remedy string) {
 	switch {
 	case s.Quarantined:
-		return "slot quarantined after repeated failures", "check cable, hub port, pogo pins; c clears"
+		return "slot quarantined", "check cable, hub port, pogo pins; then c clears it"
 	case s.running() || s.Result == nil || s.Result.Passed:
 		return "", ""
 	}
-	r := s.Result
-	what = humanReason(r.Reason)
-	if r.Message != "" {
-		what += ": " + r.Message
-	}
-	return what, r.Remedy
+	return humanReason(s.Result.Reason), s.Result.Remedy
 }
 
 // humanReason turns a reason code into words: claim_expired → claim expired.
@@ -142,10 +138,13 @@ func (m *Model) tileView(s *slotModel, selected bool, w int) string {
 		sn += strings.Repeat(" ", g) + el
 	}
 	lines = append(lines, sn)
-	what, remedy := m.reason(s)
-	if what != "" {
-		lines = append(lines, m.st.Bad.Render(what))
-		lines = append(lines, "→ "+remedy)
+	if what, remedy := m.reason(s); what != "" {
+		if s.Quarantined {
+			lines[1] = m.st.Warn.Render(what)
+		}
+		// The remedy gets the last two lines, wrapped.
+		wrapped := strings.Split(ansi.Wrap("→ "+remedy, iw, " "), "\n")
+		lines = append(lines, wrapped[:min(len(wrapped), tileLines-len(lines))]...)
 	}
 	for len(lines) < tileLines {
 		lines = append(lines, "")
