@@ -107,8 +107,8 @@ func textLine(ev Event, verbose bool) string {
 		return fmt.Sprintf("%s %s test %s = %g%s pass=%t", ts, slot, m.Name, m.Value, m.Unit, m.Passed)
 	}
 	msg := strings.TrimSpace(ev.Message)
-	if msg == "" {
-		return ""
+	if msg == "" || (!verbose && ev.Type == EvLog && ev.Step != "") {
+		return "" // step-level notes (provisioning steps) are for -v
 	}
 	return fmt.Sprintf("%s %s %s: %s", ts, slot, ev.Type, msg)
 }

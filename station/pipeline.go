@@ -301,6 +301,10 @@ func (a *attempt) finish(ctx context.Context, f *Failure) (UnitResult, *Failure)
 			}
 		}
 	}
+	e.mu.Lock()
+	a.ss.stats.Attempts++
+	a.ss.stats.BusyTime += now.Sub(a.started)
+	e.mu.Unlock()
 	res := UnitResult{Slot: a.ss.slot.Name, MAC: a.info.MAC, SN: a.sn, Chip: a.info.Chip, Passed: f == nil,
 		Attempt: a.id, Duration: now.Sub(a.started), Retest: e.cfg.Mode == ModeRetest,
 		ThingName: a.prov.ThingName, CertID: a.prov.CertificateID}

@@ -169,7 +169,6 @@ func (e *Engine) finishBoard(ctx context.Context, ss *slotState, res UnitResult)
 // doing (the cloud, the batch's configuration, the operator) do not count.
 func (e *Engine) countSlotResult(ss *slotState, res UnitResult) bool {
 	s := &ss.stats
-	s.BusyTime += res.Duration
 	if res.Passed {
 		s.Passed++
 		s.ConsecutiveFails = 0

@@ -201,3 +201,18 @@ func TestBatchInterruptedExit3(t *testing.T) {
 		t.Errorf("audit after the interrupt: %+v, %d results", p, results)
 	}
 }
+
+func TestBatchReadableLines(t *testing.T) {
+	now := time.Now()
+	manifest, slots := batchLine(t, 1, nil, now.Add(-time.Hour), now.Add(48*time.Hour))
+	code, stdout, stderr := runStation("batch", "--manifest", manifest, "--slots", slots, "--count", "1")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{" S01 PASS sn=C00001 mac=", "summary: 1 passed, 0 failed in this run; batch 1/10 passed, 9 remaining", "slot S01"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	t.Log("\n" + stdout)
+}
