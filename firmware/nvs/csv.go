@@ -211,14 +211,14 @@ func parseInt(enc, s string) (Entry, error) {
 	neg := strings.HasPrefix(digits, "-")
 	digits = strings.TrimPrefix(strings.TrimPrefix(digits, "-"), "+")
 	if digits == "" || strings.HasPrefix(s, "_") || strings.HasSuffix(s, "_") || strings.Contains(s, "__") {
-		return Entry{}, fmt.Errorf("%w: %q is not a decimal integer", ErrEncoding, s)
+		return Entry{}, fmt.Errorf("%w: %s is not a decimal integer", ErrEncoding, describeInput(s))
 	}
 	u, err := strconv.ParseUint(digits, 10, 64)
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {
 			return Entry{}, fmt.Errorf("%w: %s does not fit %s", ErrValueRange, s, t)
 		}
-		return Entry{}, fmt.Errorf("%w: %q is not a decimal integer", ErrEncoding, s)
+		return Entry{}, fmt.Errorf("%w: %s is not a decimal integer", ErrEncoding, describeInput(s))
 	}
 	e := Entry{Type: t, Bits: u}
 	if neg {

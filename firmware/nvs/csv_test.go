@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -107,5 +108,41 @@ func TestGenerateCSVErrors(t *testing.T) {
 	}
 	if _, err := GenerateCSV(strings.NewReader("key,type,encoding,value\nns,namespace,,\nf,file,binary,x\n"), CSVOptions{Size: 0x3000}); !errors.Is(err, ErrEncoding) {
 		t.Errorf("file row without ReadFile: %v", err)
+	}
+}
+
+// TestCSVErrorsHideFileContents: a "file" row whose encoding does not fit
+// the file (an integer, say) must not put the file into the error, since
+// the file is often the claim private key.
+func TestCSVErrorsHideFileContents(t *testing.T) {
+	key := testKeyPEM(t)
+	long := []byte(strings.Repeat("serial-", 10))
+	tests := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"private key", key, "<private key, " + strconv.Itoa(len(bytes.TrimSpace(key))) + " bytes, redacted> is not a decimal integer"},
+		{"long value", long, "a value of 70 bytes is not a decimal integer"},
+		{"short value", []byte("twelve"), `"twelve" is not a decimal integer`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "value.pem"), tc.file, 0o600)
+			path := filepath.Join(dir, "in.csv")
+			os.WriteFile(path, []byte("key,type,encoding,value\nfctry,namespace,,\nclaim_key,file,u32,value.pem\n"), 0o644)
+			_, err := GenerateCSVFile(path, 0x3000, BuildOptions{})
+			if !errors.Is(err, ErrEncoding) {
+				t.Fatalf("err = %v, want ErrEncoding", err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.want) || !strings.Contains(msg, `in.csv:3: key "claim_key"`) {
+				t.Errorf("error %q lacks %q", msg, tc.want)
+			}
+			if strings.Contains(msg, "PRIVATE KEY") || len(tc.file) > 32 && strings.Contains(msg, string(tc.file[28:48])) {
+				t.Fatalf("error shows the file's contents: %s", msg)
+			}
+		})
 	}
 }

@@ -37,3 +37,18 @@ func Describe(b []byte, isString bool) string {
 	sum := sha256.Sum256(b)
 	return fmt.Sprintf("<blob, %d bytes, sha256 %s>", len(b), hex.EncodeToString(sum[:6]))
 }
+
+// describeInput renders a CSV value for an error message: a private key is
+// redacted and a long value is given by its length only, so that a "file"
+// row with the wrong encoding cannot put the file (a claim key) into an
+// error, a log line or an event. Short values are quoted.
+func describeInput(s string) string {
+	const max = 32
+	if IsPrivateKey([]byte(s)) {
+		return Describe([]byte(s), true)
+	}
+	if len(s) > max {
+		return fmt.Sprintf("a value of %d bytes", len(s))
+	}
+	return strconv.Quote(s)
+}

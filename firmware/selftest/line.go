@@ -102,7 +102,7 @@ func DecodeLine(line []byte) (Message, error) {
 	}
 	ver, err := strconv.Atoi(string(rest[:sp]))
 	if err != nil || ver < 0 {
-		return nil, fmt.Errorf("%w: version %q is not a number", ErrSyntax, rest[:sp])
+		return nil, fmt.Errorf("%w: version %s is not a number", ErrSyntax, quoteField(string(rest[:sp])))
 	}
 	rest = rest[sp+1:]
 	star := bytes.LastIndex(rest, []byte(" *"))
@@ -140,7 +140,7 @@ func decodeBody(body []byte) (Message, error) {
 	v := newMessage(*head.Type)
 	if v == nil {
 		raw := append(json.RawMessage(nil), body...)
-		return Unknown{Name: *head.Type, Body: raw}, fmt.Errorf("%w: %q", ErrUnknownType, *head.Type)
+		return Unknown{Name: *head.Type, Body: raw}, fmt.Errorf("%w: %s", ErrUnknownType, quoteField(*head.Type))
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrSyntax, *head.Type, err)

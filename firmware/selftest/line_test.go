@@ -186,3 +186,32 @@ func crcHex(body string) string {
 }
 
 func frameStr(body string) string { return strings.TrimSuffix(string(frame([]byte(body))), "\n") }
+
+// TestErrorsHideDeviceFields: errors quote what a device sent, and errors
+// reach logs and events, so key material is redacted and long fields cut.
+func TestErrorsHideDeviceFields(t *testing.T) {
+	pemType := `-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5ZZ8yzXxbaE6toAoGCCqGSM49\n-----END EC PRIVATE KEY-----`
+	long := strings.Repeat("x", 200)
+	tests := []struct {
+		name    string
+		line    string
+		want    error
+		msg     string
+		mustNot string
+	}{
+		{"key as type", frameStr(`{"type":"` + pemType + `"}`), ErrUnknownType, "<redacted: looks like private-key material>", "PRIVATE KEY"},
+		{"long type", frameStr(`{"type":"` + long + `"}`), ErrUnknownType, `"` + long[:32] + `"...`, long[:33]},
+		{"long version", Marker + long + " {} *00000000", ErrSyntax, "version \"" + long[:32] + "\"... is not a number", long[:33]},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodeLine([]byte(tc.line))
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.msg) || strings.Contains(err.Error(), tc.mustNot) {
+				t.Errorf("error %q: want it to contain %q and not %q", err, tc.msg, tc.mustNot)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package selftest
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -32,4 +33,19 @@ func LooksLikePrivateKey(line string) bool {
 		}
 	}
 	return false
+}
+
+// quoteField quotes a field a device sent, for an error message: redacted
+// when it carries key material and cut to 32 bytes, since errors reach
+// logs and events, which must never hold a key, and a device may send
+// anything.
+func quoteField(s string) string {
+	const max = 32
+	if LooksLikePrivateKey(s) {
+		return "<redacted: looks like private-key material>"
+	}
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "..."
+	}
+	return strconv.Quote(s)
 }
