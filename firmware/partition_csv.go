@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -115,12 +116,12 @@ func (o CSVOptions) parseLine(text string, tableOff uint32) (csvRow, error) {
 	p := &row.p
 	p.Label = fields[0]
 	if len(p.Label) > 16 {
-		return row, fmt.Errorf("name %q is %d bytes, at most 16 fit", p.Label, len(p.Label))
+		return row, fmt.Errorf("name %s is %d bytes, at most 16 fit", quoteShort(p.Label), len(p.Label))
 	}
 	if i := strings.IndexByte(p.Label, 0); i >= 0 {
 		// The binary table pads labels with NUL and ends them at the
 		// first one, so such a name could not be read back.
-		return row, fmt.Errorf("name %q has a NUL byte at position %d; use printable characters", p.Label, i)
+		return row, fmt.Errorf("name %s has a NUL byte at position %d; use printable characters", quoteShort(p.Label), i)
 	}
 	if fields[1] == "" {
 		return row, errors.New("field 'type' can't be left empty")
@@ -146,7 +147,7 @@ func (o CSVOptions) parseLine(text string, tableOff uint32) (csvRow, error) {
 	if !row.hasOffset && fields[3] != "" {
 		v, err := parseSize(fields[3])
 		if err != nil {
-			return row, fmt.Errorf("offset %q: %v", fields[3], err)
+			return row, fmt.Errorf("offset %s: %v", quoteShort(fields[3]), err)
 		}
 		p.Offset, row.hasOffset = uint32(v), true
 	}
@@ -163,7 +164,7 @@ func (o CSVOptions) parseLine(text string, tableOff uint32) (csvRow, error) {
 		case "readonly":
 			p.Flags |= FlagReadonly
 		default:
-			return row, fmt.Errorf("flag column contains unknown flag %q (known: encrypted, readonly)", f)
+			return row, fmt.Errorf("flag column contains unknown flag %s (known: encrypted, readonly)", quoteShort(f))
 		}
 	}
 	return row, nil
@@ -207,7 +208,7 @@ func parseCSVSize(row *csvRow, s string) error {
 	neg := strings.HasPrefix(s, "-")
 	v, err := parseSize(strings.TrimPrefix(s, "-"))
 	if err != nil {
-		return fmt.Errorf("size %q: %v", s, err)
+		return fmt.Errorf("size %s: %v", quoteShort(s), err)
 	}
 	if neg {
 		row.endOffset = v
@@ -234,4 +235,15 @@ func (t PartitionTable) CSV() string {
 		fmt.Fprintf(&b, "%s,%s,%s,0x%x,%s,%s\n", p.Label, p.Type, SubtypeName(p.Type, p.SubType), p.Offset, formatSize(p.Size), strings.Join(flags, ":"))
 	}
 	return b.String()
+}
+
+// quoteShort quotes a CSV field for an error message, cut to its first 24
+// bytes: a binary file or a stray paste read as CSV would otherwise put
+// kilobytes into one line.
+func quoteShort(s string) string {
+	const max = 24
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:max]) + "..."
 }

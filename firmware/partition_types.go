@@ -115,7 +115,7 @@ func parseIntOrKeyword(s string, kw []keyword) (uint64, error) {
 		return v, nil
 	}
 	if len(kw) == 0 {
-		return 0, fmt.Errorf("invalid field value %q (want a number)", s)
+		return 0, fmt.Errorf("invalid field value %s (want a number)", quoteShort(s))
 	}
 	names := make([]string, len(kw))
 	for i, k := range kw {
@@ -124,7 +124,7 @@ func parseIntOrKeyword(s string, kw []keyword) (uint64, error) {
 		}
 		names[i] = k.name
 	}
-	return 0, fmt.Errorf("value %q is not valid, known keywords: %s", s, strings.Join(names, ", "))
+	return 0, fmt.Errorf("value %s is not valid, known keywords: %s", quoteShort(s), strings.Join(names, ", "))
 }
 
 // parseSize parses "0x9000", "24K", "1M", "4096".

@@ -34,13 +34,13 @@ func Open(ctx context.Context, name string, baud int) (portio.Port, error) {
 	case strings.HasPrefix(name, rfc2217.Scheme+"://"):
 		p, err := rfc2217.Dial(ctx, name, baud)
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", name, err)
+			return nil, openErr(name, err)
 		}
 		return p, nil
 	case strings.HasPrefix(name, netport.Scheme+"://"):
 		p, err := netport.Dial(ctx, name)
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", name, err)
+			return nil, openErr(name, err)
 		}
 		return p, nil
 	}
@@ -49,9 +49,19 @@ func Open(ctx context.Context, name string, baud int) (portio.Port, error) {
 	}
 	p, err := OpenSerial(ctx, name, baud)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", name, err)
+		return nil, openErr(name, err)
 	}
 	return p, nil
+}
+
+// openErr names the port in an open error, unless the port's own layer
+// already did (serialport, rfc2217 and netport all do), so that the
+// operator reads the name once.
+func openErr(name string, err error) error {
+	if strings.Contains(err.Error(), name) {
+		return err
+	}
+	return fmt.Errorf("open %s: %w", name, err)
 }
 
 // EspressifVID is Espressif's USB vendor id.

@@ -83,3 +83,27 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("serial: %v", err)
 	}
 }
+
+// TestOpenNamesThePortOnce: the port's own layer usually names it already;
+// Open adds the name only when it did not.
+func TestOpenNamesThePortOnce(t *testing.T) {
+	saved := OpenSerial
+	defer func() { OpenSerial = saved }()
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"layer names it", errors.New("serial port /dev/ttyUSB7: open: permission denied"), "serial port /dev/ttyUSB7: open: permission denied"},
+		{"layer does not", errors.New("permission denied"), "open /dev/ttyUSB7: permission denied"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			OpenSerial = func(context.Context, string, int) (portio.Port, error) { return nil, tc.err }
+			_, err := Open(context.Background(), "/dev/ttyUSB7", 115200)
+			if err == nil || err.Error() != tc.want || !errors.Is(err, tc.err) {
+				t.Fatalf("Open = %v, want %q wrapping the port's error", err, tc.want)
+			}
+		})
+	}
+}

@@ -69,7 +69,7 @@ func runCloud(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 	})
 	if err != nil {
-		return usagef("cloud: %v", err)
+		return usagef("%v (check --template and --thing-name)", err)
 	}
 	claim, err := cloudClaim(c, *dir, *template, *validity)
 	if err != nil {

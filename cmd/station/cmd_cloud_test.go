@@ -79,7 +79,7 @@ func TestCloudArgs(t *testing.T) {
 		{name: "unknown flag", args: []string{"cloud", "--port", "8883"}, code: 2, stderr: []string{"-port"}},
 		{name: "bad validity", args: []string{"cloud", "--dir", dir, "--claim-validity", "soon"}, code: 2, stderr: []string{"-claim-validity"}},
 		{name: "bad template name", args: []string{"cloud", "--dir", t.TempDir(), "--template", "no spaces"}, code: 2,
-			stderr: []string{`"no spaces"`, "[0-9A-Za-z_-]"}},
+			stderr: []string{`"no spaces"`, "[0-9A-Za-z_-]", "check --template"}},
 		{name: "undeclared parameter", args: []string{"cloud", "--dir", t.TempDir(), "--thing-name", "{Colour}"}, code: 2,
 			stderr: []string{"Colour"}},
 		{name: "dir is a file", args: []string{"cloud", "--dir", file}, code: 1, stderr: []string{file}},

@@ -53,6 +53,12 @@ func (b *boardFlags) connect(ctx context.Context, stderr io.Writer, progress fun
 	if b.port == "" {
 		return nil, usagef("--port is required")
 	}
+	if b.baud <= 0 {
+		return nil, usagef("--baud %d: must be positive (115200, 460800, 921600, ...)", b.baud)
+	}
+	if b.attempts < 1 {
+		return nil, usagef("--connect-attempts %d: want at least 1", b.attempts)
+	}
 	before, err := flasher.ParseBefore(b.before)
 	if err != nil {
 		return nil, usagef("%v", err)

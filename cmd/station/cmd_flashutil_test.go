@@ -144,3 +144,34 @@ func TestFlashRefusesOtherChipsImage(t *testing.T) {
 		t.Fatalf("--force: exit %d\n%s", code, errs)
 	}
 }
+
+// TestBoardFlagErrors: bad connection flags are usage errors found before
+// the port is touched.
+func TestBoardFlagErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"info"}, "--port is required"},
+		{[]string{"info", "--port", "/dev/none", "--baud", "0"}, "--baud 0: must be positive"},
+		{[]string{"info", "--port", "/dev/none", "--connect-attempts", "0"}, "--connect-attempts 0: want at least 1"},
+		{[]string{"info", "--port", "/dev/none", "--before", "soon"}, `unknown --before "soon"`},
+		{[]string{"info", "--port", "/dev/none", "--after", "hard-reset"}, "-after"},
+		{[]string{"flash", "--port", "/dev/none", "--after", "later", "0", "cmd_flash.go"}, `unknown --after "later"`},
+		{[]string{"flash", "--port", "/dev/none", "0x1000"}, "OFFSET FILE pairs"},
+		{[]string{"flash", "--port", "/dev/none", "zz", "cmd_flash.go"}, `offset 1: "zz" is not a number`},
+		{[]string{"read-flash", "--port", "/dev/none", "0", "zz", "out.bin"}, `size: "zz" is not a number`},
+		{[]string{"erase-region", "--port", "/dev/none", "0", "0x1001"}, "must be non-zero multiples of 4 KiB"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, stderr, code := runCmd(t, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tc.want)
+			}
+			if strings.Contains(stderr, "Connecting") {
+				t.Error("the port was opened before the arguments were checked")
+			}
+		})
+	}
+}

@@ -167,7 +167,11 @@ func runNVSDump(args []string, stdout, stderr io.Writer) error {
 func nvsReadKey(path string) (nvs.Key, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nvs.Key{}, fmt.Errorf("nvs: read key: %w", err)
+		return nvs.Key{}, fmt.Errorf("nvs: read --key: %w", err)
 	}
-	return nvs.ParseKeysPartition(b)
+	k, err := nvs.ParseKeysPartition(b)
+	if err != nil {
+		return nvs.Key{}, fmt.Errorf("nvs: --key %s: %w (pass the nvs_keys partition image that --keygen wrote or the board's nvs_keys partition read back)", path, err)
+	}
+	return k, nil
 }

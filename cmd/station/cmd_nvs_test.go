@@ -77,6 +77,10 @@ func TestNVSCommands(t *testing.T) {
 	if err := os.WriteFile(badCSV, []byte("key,type,encoding,value\nfctry,namespace,,\nn,data,u8,300\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	keyAsInt := filepath.Join(dir, "keyint.csv")
+	if err := os.WriteFile(keyAsInt, []byte("key,type,encoding,value\nclaim_key,file,u32,claim-key.pem\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -110,6 +114,10 @@ func TestNVSCommands(t *testing.T) {
 		{name: "generate bad version", args: []string{"nvs", "generate", csvPath, img, "--size", "0x6000", "--version", "3"}, code: 2, stderr: []string{"--version 3: want 1 or 2"}},
 		{name: "key and keygen", args: []string{"nvs", "generate", csvPath, img, "--size", "0x6000", "--key", keys, "--keygen", keys}, code: 2, stderr: []string{"exclude each other"}},
 		{name: "missing key file", args: []string{"nvs", "dump", img, "--key", filepath.Join(dir, "nokeys.bin")}, code: 1, stderr: []string{"nokeys.bin"}},
+		{name: "not a keys partition", args: []string{"nvs", "dump", enc, "--key", img}, code: 1,
+			stderr: []string{"--key " + img, "bad NVS encryption key", "nvs_keys partition image"}},
+		{name: "file row with an integer encoding", args: []string{"nvs", "generate", keyAsInt, img + ".int", "--size", "0x6000"}, code: 1,
+			stderr: []string{"keyint.csv:2:", `key "claim_key"`, "<private key, ", "is not a decimal integer"}},
 		{name: "csv value out of range", args: []string{"nvs", "generate", badCSV, img + ".bad", "--size", "0x6000"}, code: 1, stderr: []string{"bad.csv:3:", `key "n"`, "does not fit u8"}},
 		{name: "missing csv", args: []string{"nvs", "generate", filepath.Join(dir, "none.csv"), img, "--size", "0x6000"}, code: 1, stderr: []string{"none.csv"}},
 	}

@@ -51,6 +51,8 @@ func runPartitions(_ context.Context, args []string, stdout, stderr io.Writer) e
 	var table firmware.PartitionTable
 	if bytes.HasPrefix(data, []byte{0xAA, 0x50}) {
 		table, err = firmware.ParsePartitionTableWith(data, firmware.ParseOptions{AllowMissingEnd: *lenient})
+	} else if i := bytes.IndexByte(data, 0); i >= 0 {
+		return fmt.Errorf("partitions %s: neither a binary partition table (it would start with AA 50) nor CSV text (NUL byte at offset %d); for a flash dump, pass the 0xC00 bytes at the table's offset (0x8000 by default)", in, i)
 	} else {
 		opt := firmware.CSVOptions{TableOffset: uint32(*offset)}
 		if *chipName != "" {

@@ -38,3 +38,44 @@ func TestPartitionsCommand(t *testing.T) {
 		t.Errorf("old table lenient: exit %d %q", code, out.String())
 	}
 }
+
+// TestPartitionsUnreadableInput: a file that is neither table format gets
+// a short message naming it, not its contents echoed back.
+func TestPartitionsUnreadableInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		path string
+		want []string
+	}{
+		{"binary", write("flash.bin", append([]byte{0xE9, 0x03, 0x02, 0x20}, make([]byte, 4096)...)),
+			[]string{"flash.bin", "neither a binary partition table", "NUL byte at offset 4"}},
+		{"one long line", write("text.txt", bytes.Repeat([]byte("Z"), 12<<10)),
+			[]string{"text.txt", `name "ZZZZZZZZZZZZZZZZZZZZZZZZ"...`, "12288 bytes, at most 16 fit"}},
+		{"unknown subtype", write("p.csv", []byte("nvs,data,"+strings.Repeat("q", 100)+",0x9000,0x6000\n")),
+			[]string{"p.csv", "line 1", `value "qqqqqqqqqqqqqqqqqqqqqqqq"... is not valid`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runCmd(t, "partitions", tc.path)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1: %s", code, stderr)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if len(stderr) > 400 {
+				t.Errorf("message of %d bytes:\n%s", len(stderr), stderr)
+			}
+		})
+	}
+}

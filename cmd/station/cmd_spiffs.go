@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -89,8 +90,11 @@ func runSPIFFSGenerate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	img, err := spiffs.Build(files, int(n), cfg())
+	if errors.Is(err, spiffs.ErrFull) || errors.Is(err, spiffs.ErrSize) {
+		return fmt.Errorf("spiffs generate %s: --size %s: %w", pos[0], *size, err)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("spiffs generate %s: %w", pos[0], err)
 	}
 	if err := os.WriteFile(pos[1], img, 0o644); err != nil {
 		return fmt.Errorf("spiffs generate: write image: %w", err)

@@ -22,6 +22,13 @@ func TestSPIFFSCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	bigSrc := filepath.Join(dir, "big")
+	if err := os.MkdirAll(bigSrc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bigSrc, "blob"), make([]byte, 9000), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	img := filepath.Join(dir, "spiffs.bin")
 	junk := filepath.Join(dir, "junk.bin")
 	if err := os.WriteFile(junk, []byte(strings.Repeat("\x00", 0x10000)), 0o644); err != nil {
@@ -50,6 +57,8 @@ func TestSPIFFSCommands(t *testing.T) {
 		{name: "list two files", args: []string{"spiffs", "list", img, img}, code: 2, stderr: []string{"want one FILE"}},
 		{name: "generate without size", args: []string{"spiffs", "generate", src, img}, code: 2, stderr: []string{"--size"}},
 		{name: "generate bad size", args: []string{"spiffs", "generate", src, img, "--size", "-4"}, code: 2, stderr: []string{`--size "-4"`}},
+		{name: "generate too small", args: []string{"spiffs", "generate", bigSrc, img + ".small", "--size", "0x2000"}, code: 1,
+			stderr: []string{"spiffs generate " + bigSrc, "--size 0x2000", "the image size has been exceeded", "give a larger size"}},
 		{name: "generate partial block", args: []string{"spiffs", "generate", src, img + ".odd", "--size", "0x1800"}, code: 1, stderr: []string{"multiple of block size 4096"}},
 		{name: "generate missing dir", args: []string{"spiffs", "generate", filepath.Join(dir, "none"), img, "--size", "0x10000"}, code: 1, stderr: []string{"none"}},
 	}

@@ -77,7 +77,7 @@ func (b *Builder) blockCount() int { return b.size / b.g.BlockSize }
 
 func (b *Builder) newBlock() (*block, error) {
 	if len(b.blocks) >= b.blockCount() {
-		return nil, fmt.Errorf("spiffs: %w (%d bytes); give a larger size", ErrFull, b.size)
+		return nil, fmt.Errorf("%w (%d bytes); give a larger size", ErrFull, b.size)
 	}
 	blk := &block{}
 	b.blocks = append(b.blocks, blk)

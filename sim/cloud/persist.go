@@ -51,19 +51,23 @@ func loadOrCreateCA(dir string, now time.Time) (*ca, error) {
 	cb, _ := pem.Decode(certPEM)
 	kb, _ := pem.Decode(keyPEM)
 	if cb == nil || kb == nil {
-		return nil, fmt.Errorf("cloud: %s or %s is not PEM", certPath, keyPath)
+		return nil, fmt.Errorf("cloud: %s or %s is not PEM%s", certPath, keyPath, caRemedy)
 	}
 	cert, err := x509.ParseCertificate(cb.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("cloud: parse %s: %w", certPath, err)
+		return nil, fmt.Errorf("cloud: parse %s: %w%s", certPath, err, caRemedy)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
 	key, ok := k.(*ecdsa.PrivateKey)
 	if err != nil || !ok {
-		return nil, fmt.Errorf("cloud: parse %s: want a PKCS#8 ECDSA key", keyPath)
+		return nil, fmt.Errorf("cloud: parse %s: want a PKCS#8 ECDSA key%s", keyPath, caRemedy)
 	}
 	if !key.PublicKey.Equal(cert.PublicKey) {
-		return nil, fmt.Errorf("cloud: %s does not belong to %s", keyPath, certPath)
+		return nil, fmt.Errorf("cloud: %s does not belong to %s%s", keyPath, certPath, caRemedy)
 	}
 	return &ca{key: key, cert: cert, pem: certPEM}, nil
 }
+
+// caRemedy ends the errors about a damaged CA in Dir: what the operator can
+// do, and what it costs.
+const caRemedy = " (restore both files from a backup, or remove them to make a new CA; certificates issued by the old CA will no longer chain to it)"
