@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -368,7 +367,8 @@ func TestLineFaults(t *testing.T) {
 }
 
 // TestLineDuplicateKey: two boards whose RNG is stuck generate the same
-// key; the second is caught by the log's cross-batch key check.
+// key. The log's cross-batch key check catches the second; when both are
+// checked at once each sees the other and both fail, the safe outcome.
 func TestLineDuplicateKey(t *testing.T) {
 	v := newVLine(t, vlineOpts{boards: 2, appF: map[int]factoryapp.Faults{0: {BadRNG: true}, 1: {BadRNG: true}}})
 	eng, _, _ := v.engine(t, ModeBuild, func(c *Config) { c.Count = 2 })
@@ -377,7 +377,13 @@ func TestLineDuplicateKey(t *testing.T) {
 	for _, r := range unitResults(evs) {
 		reasons = append(reasons, first(r.Reason, "pass"))
 	}
-	if sum.RunPassed != 1 || sum.RunFailed != 1 || !slices.Contains(reasons, ReasonDuplicateKey) {
+	dups := 0
+	for _, r := range reasons {
+		if r == ReasonDuplicateKey {
+			dups++
+		}
+	}
+	if sum.RunPassed > 1 || dups < 1 || sum.RunPassed+dups != 2 {
 		t.Errorf("results %v", reasons)
 	}
 }
