@@ -6,9 +6,10 @@
 //
 // The model never blocks the engine. Events come from the engine's
 // subscription channel through a Cmd that waits for the next event and
-// drains whatever else is already queued (coalescing progress), so a slow
-// terminal only renders less often; the engine's bus already coalesces and
-// drops progress for a slow subscriber. Update is a pure function of the
+// gathers whatever else arrives within a 50 ms frame (so progress from 32
+// slots costs one render per frame, not one per event); a slow terminal
+// only renders less often, and the engine's bus coalesces and drops
+// progress for a slow subscriber. Update is a pure function of the
 // model and a message: every action on the line (start, pause, retry,
 // clear a quarantine, set the operator, stop) goes out as a Cmd through
 // the Controller interface, so tests drive the model with a fake.

@@ -28,8 +28,9 @@ const (
 type binding struct{ key, help string }
 
 var (
-	lineKeys = []binding{{keyStart, "start"}, {keyPause, "pause/resume"}, {"←↑↓→ 1-9", "select"}, {keyDetail, "details"},
-		{keyRetry, "retry slot"}, {keyClear, "clear quarantine"}, {keyRetest, "QA re-test"}, {keyLogMore, "log size"}, {keyQuit, "quit"}}
+	// Most needed first: a narrow bar is cut at the right.
+	lineKeys = []binding{{keyStart, "start"}, {keyPause, "pause"}, {keyDetail, "details"}, {keyRetry, "retry"},
+		{keyClear, "clear quarantine"}, {keyRetest, "QA"}, {keyQuit, "quit"}, {"←↑↓→ 1-9", "select"}, {keyLogMore, "log size"}}
 	detailKeys    = []binding{{keyBack, "back"}, {"←→", "prev/next slot"}, {keyRetry, "retry"}, {keyClear, "clear quarantine"}, {keyQuit, "quit"}}
 	retestKeys    = []binding{{keyBack, "back"}, {keyStart, "start"}, {keyPause, "pause/resume"}, {keyQuit, "quit"}}
 	preflightKeys = []binding{{keyAckAll, "acknowledge all warnings"}, {"1-9", "acknowledge one"}, {keyDetail, "continue"}, {keyQuit, "quit"}}

@@ -30,8 +30,14 @@ type ControlDoneMsg struct {
 // flood still lets key presses through between batches.
 const maxDrain = 512
 
+// frame is how long events are gathered after the first one before the
+// screen takes them: 32 slots flashing publish hundreds of progress
+// events a second, and one render per frame keeps the screen's CPU small
+// whatever the rate.
+const frame = 50 * time.Millisecond
+
 // WaitForEvents returns a Cmd that blocks until the next event on ch and
-// then takes whatever else is queued without blocking. It is the only
+// then gathers whatever else arrives within a frame. It is the only
 // place the UI reads the engine's channel.
 func WaitForEvents(ch <-chan station.Event) tea.Cmd {
 	if ch == nil {
@@ -43,6 +49,8 @@ func WaitForEvents(ch <-chan station.Event) tea.Cmd {
 			return EventsClosedMsg{}
 		}
 		evs := EventsMsg{ev}
+		t := time.NewTimer(frame)
+		defer t.Stop()
 		for len(evs) < maxDrain {
 			select {
 			case ev, ok := <-ch:
@@ -50,7 +58,7 @@ func WaitForEvents(ch <-chan station.Event) tea.Cmd {
 					return evs // the next wait reports the close
 				}
 				evs = append(evs, ev)
-			default:
+			case <-t.C:
 				return evs
 			}
 		}

@@ -128,3 +128,38 @@ func TestScreensGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestEverySlotCountFits renders 1 to 32 slots at the smallest size and a
+// few others: every view must fill the screen exactly, whatever the layout.
+func TestEverySlotCountFits(t *testing.T) {
+	for n := 1; n <= 32; n++ {
+		for _, sz := range [][2]int{{80, 24}, {100, 30}, {132, 43}} {
+			m, _ := newTestModel(n, Options{})
+			m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			runScript(m, n)
+			for _, k := range []string{"", "enter", "esc", "t"} {
+				if k != "" {
+					m.Update(keyMsg(k))
+				}
+				checkFits(t, fmt.Sprintf("%d slots %dx%d after %q", n, sz[0], sz[1], k), m.View(), sz[0], sz[1])
+			}
+		}
+	}
+}
+
+func BenchmarkView32Slots(b *testing.B) {
+	m, _ := newTestModel(32, Options{})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	runScript(m, 32)
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+func BenchmarkUpdateEvents(b *testing.B) {
+	evs := script(32)
+	for b.Loop() {
+		m, _ := newTestModel(32, Options{})
+		m.Update(EventsMsg(evs))
+	}
+}

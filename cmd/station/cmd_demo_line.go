@@ -56,7 +56,7 @@ type demoFault struct {
 	board *board.Faults
 }
 
-// demoFaultPlan repeats every 12 slots; slots 0, 2, 10 and 11 stay clean.
+// demoFaultPlan repeats every 12 slots; slots 0, 2 and 11 stay clean.
 // Two boards share a constant RNG seed, so the second one's key duplicates
 // the first's.
 func demoFaultPlan(i int) (demoFault, bool) {
@@ -77,6 +77,8 @@ func demoFaultPlan(i int) (demoFault, bool) {
 		return demoFault{what: "provisioning template missing", app: factoryapp.Faults{Cloud: cloud.ClientTemplateMissing}}, true
 	case 9:
 		return demoFault{what: "wrong clock (ignores the station's time sync)", app: factoryapp.Faults{ClockUnsynced: true}}, true
+	case 10:
+		return demoFault{what: "claim not registered with the template", app: factoryapp.Faults{Cloud: cloud.ClientClaimNotRegistered}}, true
 	}
 	return demoFault{}, false
 }
