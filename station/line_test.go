@@ -309,6 +309,7 @@ func TestLineFaults(t *testing.T) {
 		attempts int // recorded attempts
 	}{
 		{"no sync", vlineOpts{boardF: []board.FaultRule{{All: true, Faults: board.Faults{NoSync: true}}}}, nil, ReasonNoSync, KindTransport, 0},
+		{"wrong boot mode", vlineOpts{boardF: []board.FaultRule{{All: true, Faults: board.Faults{BootMode: true}}}}, nil, ReasonWrongBootMode, KindDevice, 0},
 		{"flash write", vlineOpts{boardF: []board.FaultRule{{All: true, Faults: board.Faults{FlashFail: []uint32{0x20400}}}}}, nil, ReasonFlashWriteFailed, KindDevice, 2},
 		{"pulled out", vlineOpts{boardF: []board.FaultRule{{All: true, Faults: board.Faults{UnplugAfterBytes: 30 << 10}}}}, nil, ReasonBoardRemoved, KindCanceled, 1},
 		{"test out of limits", vlineOpts{appF: map[int]factoryapp.Faults{0: {FailTest: "vdd_3v3"}}}, nil, ReasonTestOutOfLimits, KindDevice, 1},
