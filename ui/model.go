@@ -124,6 +124,9 @@ func New(o Options) *Model {
 		m.addSlot(name)
 	}
 	m.acked = make([]bool, len(o.Findings.Warnings()))
+	if len(o.Findings) == 0 {
+		m.addLog(logEntry{Time: o.Now, Text: "pre-flight: all checks passed"})
+	}
 	switch {
 	case o.AskOperator:
 		m.screen = screenOperator

@@ -29,6 +29,7 @@ func (m *Model) preflightKey(ks string) tea.Cmd {
 			return nil
 		}
 		m.screen = m.lineScreen()
+		m.addLog(logEntry{Time: m.now, Text: fmt.Sprintf("pre-flight: %d warning(s) acknowledged by operator %s", len(m.acked), orDash(m.opts.Operator))})
 		return m.autoStart()
 	}
 	return nil
