@@ -105,7 +105,7 @@ func (m *Model) bar(done, total int64, width int) string {
 func (m *Model) reason(s *slotModel) (what, remedy string) {
 	switch {
 	case s.Quarantined:
-		return "slot quarantined", "check cable, hub port, pogo pins; then c clears it"
+		return "slot quarantined", "check cable, hub port and pins; c clears"
 	case s.running() || s.Result == nil || s.Result.Passed:
 		return "", ""
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -161,5 +162,25 @@ func BenchmarkUpdateEvents(b *testing.B) {
 	for b.Loop() {
 		m, _ := newTestModel(32, Options{})
 		m.Update(EventsMsg(evs))
+	}
+}
+
+// TestColourOn checks the other path: with a colour profile the same
+// screen carries escape codes, and the words stay.
+func TestColourOn(t *testing.T) {
+	m, _ := newTestModel(8, Options{})
+	r := NewRenderer(io.Discard, false)
+	r.SetColorProfile(termenv.ANSI256)
+	m.st = NewStyles(r)
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	runScript(m, 8)
+	v := m.View()
+	if !strings.Contains(v, "\x1b[") {
+		t.Error("no escape codes with a colour profile")
+	}
+	for _, w := range []string{"PASS", "FAIL", "QUARANTINED", "claim cert"} {
+		if !strings.Contains(v, w) {
+			t.Errorf("%q missing with colour on", w)
+		}
 	}
 }
