@@ -17,16 +17,16 @@ type Chip struct {
 	Key              string   // "esp32c3", as image headers and --chip name it
 	ID               uint32   // chip_id of GET_SECURITY_INFO and image headers
 	Magic            []uint32 // values of the word at MagicAddr, for chips without chip_id
-	EfuseBase        uint32
-	MACWord          uint32 // address of the MAC's low word; the high word follows
-	SPIBase          uint32
-	SPI              SPIRegs
-	BootloaderOffset uint32
-	StatusLen        int    // ROM status trailer length
-	CrystalMHz       int    // fixed crystal; 0 = estimate from UARTClkDiv
-	UARTClkDiv       uint32 // UART0_CLKDIV register, for the crystal estimate
-	BeginWords       int    // words in the ROM's FLASH_BEGIN (4 on ESP32; 5 adds "encrypted")
-	SecurityInfo     bool   // the ROM answers GET_SECURITY_INFO
+	EfuseBase        uint32   // eFuse controller registers
+	MACWord          uint32   // address of the MAC's low word; the high word follows
+	SPIBase          uint32   // SPI1 (flash) controller registers
+	SPI              SPIRegs  // its user-command register offsets
+	BootloaderOffset uint32   // where the second-stage bootloader is flashed
+	StatusLen        int      // ROM status trailer length
+	CrystalMHz       int      // fixed crystal; 0 = estimate from UARTClkDiv
+	UARTClkDiv       uint32   // UART0_CLKDIV register, for the crystal estimate
+	BeginWords       int      // words in the ROM's FLASH_BEGIN (4 on ESP32; 5 adds "encrypted")
+	SecurityInfo     bool     // the ROM answers GET_SECURITY_INFO
 	// revision reads major and minor revision from eFuse.
 	revision func(c *Chip, read readFunc) (major, minor int, err error)
 	// describe returns the package name and feature list.

@@ -53,8 +53,8 @@ func (e *WrongBootModeError) Unwrap() error { return ErrNoSync }
 // ProtocolError reports a reply that breaks the loader protocol: too short,
 // the wrong size for the command, or never arriving among the frames read.
 type ProtocolError struct {
-	Op  rom.Op
-	Msg string
+	Op  rom.Op // the command whose reply broke the protocol
+	Msg string // what was wrong with it
 }
 
 // Error names the command and the violation.
@@ -65,8 +65,8 @@ type VerifyError struct {
 	Region     string
 	Offset     uint32
 	Size       uint32
-	Want, Got  [16]byte
-	AfterWrite bool
+	Want, Got  [16]byte // MD5 of the data sent, and the flash's
+	AfterWrite bool     // the check followed a write (not a skip check)
 }
 
 // Error gives both digests.

@@ -10,19 +10,19 @@ import (
 
 // ChipInfo is everything Identify learns about the board.
 type ChipInfo struct {
-	Name        string   // "ESP32-C3"
-	Key         string   // "esp32c3"
-	Description string   // package and revision, e.g. "ESP32-D0WDQ6-V3 (revision v3.0)"
-	ID          uint32   // chip_id
-	Revision    int      // major*100 + minor, as image headers count it
-	CrystalMHz  int      // 40, 26 (or 32/48 on chips that have them)
-	Features    []string // "Wi-Fi", "BT", "Dual Core", ...
-	MAC         [6]byte  // factory MAC from eFuse
-	Security    *rom.SecurityInfo
-	FlashID     uint32 // JEDEC id: manufacturer | type<<8 | capacity<<16
-	FlashSize   uint32 // bytes, from the JEDEC capacity byte
-	USBMode     string // "usb-serial-jtag" for Espressif's built-in USB port, "" for a UART bridge
-	Stub        bool   // talking to a flasher stub, not the ROM
+	Name        string            // "ESP32-C3"
+	Key         string            // "esp32c3"
+	Description string            // package and revision, e.g. "ESP32-D0WDQ6-V3 (revision v3.0)"
+	ID          uint32            // chip_id
+	Revision    int               // major*100 + minor, as image headers count it
+	CrystalMHz  int               // 40, 26 (or 32/48 on chips that have them)
+	Features    []string          // "Wi-Fi", "BT", "Dual Core", ...
+	MAC         [6]byte           // factory MAC from eFuse
+	Security    *rom.SecurityInfo // nil on the ESP32, whose ROM lacks GET_SECURITY_INFO
+	FlashID     uint32            // JEDEC id: manufacturer | type<<8 | capacity<<16
+	FlashSize   uint32            // bytes, from the JEDEC capacity byte
+	USBMode     string            // "usb-serial-jtag" for Espressif's built-in USB port, "" for a UART bridge
+	Stub        bool              // talking to a flasher stub, not the ROM
 }
 
 // MACString formats the MAC as aa:bb:cc:dd:ee:ff.

@@ -30,8 +30,8 @@ const (
 // Step is one step of a Reset.
 type Step struct {
 	Kind     StepKind
-	DTR, RTS bool
-	Wait     time.Duration
+	DTR, RTS bool          // the levels set (asserted = true), by Kind
+	Wait     time.Duration // the pause, for StepWait
 }
 
 // String renders the step in esptool's custom-sequence syntax.
@@ -58,8 +58,8 @@ func (s Step) String() string {
 // Reset is a reset strategy: a named sequence of line changes and waits.
 // All strategies, built-in or parsed, run through the same code.
 type Reset struct {
-	Name  string
-	Steps []Step
+	Name  string // shown in messages: "classic", "usb-jtag", a custom sequence
+	Steps []Step // run in order
 }
 
 // String returns the name and the sequence, e.g. "classic(50ms) D0|R1|...".

@@ -14,23 +14,23 @@ import (
 type WriteReport struct {
 	Name     string
 	Offset   uint32
-	Skipped  bool // flash already held the data (SkipUnchanged)
-	Verified bool
-	Raw      int // bytes written to flash (after sector alignment)
-	Wire     int // data bytes sent in blocks: compressed, or padded to 1 KiB
-	Blocks   int
-	Retries  int // blocks sent again after a failure
-	Duration time.Duration
+	Skipped  bool          // flash already held the data (SkipUnchanged)
+	Verified bool          // the flash MD5 matched after the write
+	Raw      int           // bytes written to flash (after sector alignment)
+	Wire     int           // data bytes sent in blocks: compressed, or padded to 1 KiB
+	Blocks   int           // data blocks sent
+	Retries  int           // blocks sent again after a failure
+	Duration time.Duration // from BEGIN to the end of the check
 }
 
 // BlockError is a block that could not be written within its tries.
 type BlockError struct {
 	Region string
 	Offset uint32
-	Block  int // 1-based, over the whole region
-	Blocks int
-	Tries  int
-	Err    error
+	Block  int   // 1-based, over the whole region
+	Blocks int   // blocks in the region
+	Tries  int   // sends of this block, the last one failed
+	Err    error // the last try's error
 }
 
 // Error reads like "flash app 0x10000 block 12/310: timeout after 3 tries".

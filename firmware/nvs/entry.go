@@ -12,9 +12,9 @@ import (
 type Entry struct {
 	Namespace string
 	Key       string
-	Type      Type // an integer type, String or Blob
-	Bits      uint64
-	Data      []byte
+	Type      Type   // an integer type, String or Blob
+	Bits      uint64 // integers only
+	Data      []byte // strings and blobs only
 }
 
 // Uint returns an entry holding an unsigned integer of type t (U8..U64).

@@ -45,6 +45,8 @@ type CSVError struct {
 	Err  error
 }
 
+// Error reads FILE:LINE: key "K": problem, as compilers print it, so
+// editors can jump to the row.
 func (e *CSVError) Error() string {
 	where := e.File
 	if where == "" {
@@ -56,6 +58,7 @@ func (e *CSVError) Error() string {
 	return fmt.Sprintf("%s:%d: %v", where, e.Line, e.Err)
 }
 
+// Unwrap returns the problem, often one of the sentinel errors above.
 func (e *CSVError) Unwrap() error { return e.Err }
 
 // CRCError reports an entry or page whose stored CRC does not match.
@@ -67,6 +70,7 @@ type CRCError struct {
 	Actual uint32
 }
 
+// Error names the page (and entry) and both CRC values.
 func (e *CRCError) Error() string {
 	if e.Entry < 0 {
 		return fmt.Sprintf("page %d: header CRC 0x%08x, computed 0x%08x", e.Page, e.Stored, e.Actual)

@@ -33,11 +33,11 @@ const (
 // FactoryData is the per-device data fleetline writes into a board.
 type FactoryData struct {
 	Namespace    string // DefaultNamespace when empty
-	ClaimCertPEM []byte
-	ClaimKeyPEM  []byte
-	SN           string
-	Template     string
-	Endpoint     string
+	ClaimCertPEM []byte // the batch's claim certificate
+	ClaimKeyPEM  []byte // its private key: a secret, never logged or printed
+	SN           string // the unit's serial number
+	Template     string // the fleet-provisioning template name
+	Endpoint     string // the MQTT endpoint, host:port
 	// Extra holds batch-defined keys, written after the standard ones; an
 	// empty Namespace means the factory namespace.
 	Extra []Entry
@@ -137,9 +137,9 @@ func ReadFactory(p *Partition, namespace string) (FactoryData, error) {
 
 // DeviceCredentials is what the firmware stores after provisioning.
 type DeviceCredentials struct {
-	CertPEM   []byte
-	KeyPEM    []byte
-	ThingName string
+	CertPEM   []byte // the device certificate the cloud issued
+	KeyPEM    []byte // the device's private key: a secret, never logged or printed
+	ThingName string // the thing the template registered
 }
 
 // ReadDevice reads the device credentials the firmware stored; ErrNotFound

@@ -32,10 +32,10 @@ type Item struct {
 	Page    int // page number
 	Index   int // entry index within the page
 	State   EntryState
-	NS      uint8
+	NS      uint8 // namespace index; 0 for namespace entries themselves
 	Type    Type
-	Span    uint8
-	Chunk   uint8
+	Span    uint8 // entries this item occupies, header included
+	Chunk   uint8 // blob chunk index, 0xFF for everything else
 	Key     string
 	Data    [8]byte // the entry's data field
 	Payload []byte  // strings (NUL included), blob chunks and version 1 blobs

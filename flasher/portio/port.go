@@ -48,8 +48,8 @@ type Named interface {
 // Control is one change of the control lines or baud rate as seen by the
 // device end of a pipe or by a server.
 type Control struct {
-	At   time.Time
-	DTR  bool
-	RTS  bool
-	Baud int
+	At   time.Time // when the change was made
+	DTR  bool      // DTR after the change, true = asserted
+	RTS  bool      // RTS after the change, true = asserted
+	Baud int       // line rate after the change
 }

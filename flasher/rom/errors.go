@@ -82,8 +82,8 @@ func (c ErrorCode) String() string {
 // StatusError is a failed status trailer from the chip, with the command it
 // answered.
 type StatusError struct {
-	Op   Op
-	Code ErrorCode
+	Op   Op        // the command that failed
+	Code ErrorCode // the ROM's reason
 }
 
 // Error prints the two status bytes as esptool does (0x01XX for a ROM

@@ -29,9 +29,11 @@ var ErrLength = errors.New("rom: length field disagrees with packet size")
 
 // Request is a host-to-chip packet.
 type Request struct {
-	Op       Op
+	Op Op
+	// Checksum is the value word: Checksum of the data for the
+	// FLASH_DATA/MEM_DATA family, ignored (sent as 0) by other commands.
 	Checksum uint32
-	Data     []byte
+	Data     []byte // the payload; its length goes in the size field
 }
 
 // NewRequest builds a request, computing the checksum for the opcodes that
@@ -79,9 +81,9 @@ func ParseRequest(p []byte) (Request, error) {
 
 // Response is a chip-to-host packet. Data includes the status trailer.
 type Response struct {
-	Op    Op
-	Value uint32
-	Data  []byte
+	Op    Op     // the command answered
+	Value uint32 // READ_REG's register value; 0 for most commands
+	Data  []byte // payload, then the 2- or 4-byte status trailer
 }
 
 // AppendBinary appends the encoded packet (not SLIP-framed) to dst.

@@ -57,10 +57,11 @@ func readWords(op Op, data []byte, n int) ([]uint32, error) {
 // (FLASH_DEFL_BEGIN) or the total size (MEM_BEGIN).
 type Begin struct {
 	Size      uint32
-	Blocks    uint32
-	BlockSize uint32
-	Offset    uint32
-	// Encrypted adds the fifth word sent to post-ESP32 ROMs and to stubs.
+	Blocks    uint32 // number of data blocks that follow
+	BlockSize uint32 // bytes per data block (the last may be padded)
+	Offset    uint32 // flash offset, or RAM address for MEM_BEGIN
+	// HasEncrypted adds the fifth word that post-ESP32 ROMs and stubs
+	// expect; Encrypted is its value (write through flash encryption).
 	HasEncrypted bool
 	Encrypted    bool
 }
@@ -104,7 +105,7 @@ func DataBlock(seq uint32, block []byte) []byte {
 // Block is a decoded data block.
 type Block struct {
 	Len  uint32 // the length field, which may disagree with len(Data)
-	Seq  uint32
+	Seq  uint32 // block number, from 0 after each BEGIN
 	Data []byte
 }
 
@@ -132,8 +133,8 @@ func EndData(runUserCode bool) []byte {
 
 // MemEnd is the payload of MEM_END.
 type MemEnd struct {
-	NoExec bool
-	Entry  uint32
+	NoExec bool   // stay in the loader instead of jumping to Entry
+	Entry  uint32 // address to jump to
 }
 
 // Marshal encodes MEM_END.
@@ -154,7 +155,8 @@ func ParseMemEnd(data []byte) (MemEnd, error) {
 	return MemEnd{NoExec: w[0] != 0, Entry: w[1]}, nil
 }
 
-// RegWrite is one group of WRITE_REG.
+// RegWrite is one group of WRITE_REG: the register at Addr gets Value
+// under Mask, then the ROM waits DelayUS microseconds.
 type RegWrite struct {
 	Addr, Value, Mask, DelayUS uint32
 }
@@ -189,7 +191,8 @@ func ReadRegData(addr uint32) []byte { return words(addr) }
 // more zero bytes.
 func SPIAttachData(pins uint32) []byte { return words(pins, 0) }
 
-// SPIParams is the payload of SPI_SET_PARAMS.
+// SPIParams is the payload of SPI_SET_PARAMS: the flash chip's geometry in
+// bytes (ID is the flash id, normally 0; StatusMask is 0xFFFF).
 type SPIParams struct {
 	ID, TotalSize, BlockSize, SectorSize, PageSize, StatusMask uint32
 }
@@ -247,11 +250,11 @@ func RegionData(addr, size uint32) []byte { return words(addr, size) }
 
 // SecurityInfo is the payload of GET_SECURITY_INFO.
 type SecurityInfo struct {
-	Flags         uint32
-	FlashCryptCnt uint8
-	KeyPurposes   [7]uint8
-	ChipID        uint32 // absent (HasChipID false) on the ESP32-S2's 12-byte form
-	APIVersion    uint32
+	Flags         uint32   // secure boot, download-mode and JTAG bits
+	FlashCryptCnt uint8    // odd: flash encryption is on
+	KeyPurposes   [7]uint8 // eFuse key block purposes
+	ChipID        uint32   // absent (HasChipID false) on the ESP32-S2's 12-byte form
+	APIVersion    uint32   // the ROM's security API version (0 when absent)
 	HasChipID     bool
 }
 

@@ -10,8 +10,8 @@ const (
 
 // Status is the trailer of a response.
 type Status struct {
-	Failed bool // first trailer byte non-zero
-	Code   ErrorCode
+	Failed bool      // first trailer byte non-zero
+	Code   ErrorCode // why, when Failed
 	// Stub is set when the trailer had a flasher stub's failure form
 	// (code, 0) rather than the ROM's (1, code).
 	Stub bool

@@ -41,6 +41,8 @@ type Error struct {
 	Err  error  // the underlying error, if any
 }
 
+// Error names the port and the operation, then what went wrong and, for
+// the kinds an operator can fix, what to do.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "serial port %s: %s", e.Path, e.Op)

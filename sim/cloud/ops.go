@@ -43,7 +43,7 @@ type CreateCertificateFromCsrRequest struct {
 type CreateCertificateResponse struct {
 	CertificateID             string `json:"certificateId"`
 	CertificatePEM            string `json:"certificatePem"`
-	PrivateKey                string `json:"privateKey,omitempty"`
+	PrivateKey                string `json:"privateKey,omitempty"` // a secret: only the device may see it
 	CertificateOwnershipToken string `json:"certificateOwnershipToken"`
 }
 
