@@ -51,6 +51,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer d.Close()
 	o := lineOptions{manifest: d.manifest, slots: "endpoints:" + d.endpoints, db: d.db, json: true}
+	if !*headless && !isTerminal(stdout) {
+		fmt.Fprintln(stderr, "demo: no terminal for the operator screen: running headless (JSON lines)")
+		*headless = true
+	}
 	var runErr error
 	if *headless {
 		runErr = runDemoHeadless(ctx, &o, *boards, stdout, stderr)

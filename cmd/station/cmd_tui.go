@@ -51,6 +51,9 @@ func runTUICommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *count < 0 {
 		return usagef("--count must not be negative")
 	}
+	if !isTerminal(stdout) {
+		return usagef("tui needs a terminal; without one, run the batch with station batch")
+	}
 	// The id is asked at the start of the shift unless given here.
 	so.askOp = o.operator == ""
 	mode := station.ModeBuild
