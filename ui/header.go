@@ -104,7 +104,6 @@ func (m *Model) headerView(width int) string {
 	if c := m.claimText(); c != "" {
 		id = append(id, c)
 	}
-	id = append(id, m.runState())
 	st := m.stats
 	q := st.Quantity
 	if q == 0 {
@@ -128,7 +127,8 @@ func (m *Model) headerView(width int) string {
 		counters = append(counters, remaining)
 	}
 	counters = append(counters, fmt.Sprintf("FPY %.1f%%", 100*st.FirstPassYield), fmt.Sprintf("%.1f units/h", m.unitsPerHour()))
-	return flow(id, width) + "\n" + flow(counters, width)
+	// One flow: two lines on a 100-column terminal, one on a wall display.
+	return flow(append(append(id, m.runState()), counters...), width)
 }
 
 func (m *Model) failedText(n int) string {

@@ -169,7 +169,7 @@ func TestQuitWaitsForTheEngine(t *testing.T) {
 	if !reflect.DeepEqual(fc.Calls(), []string{"stop"}) {
 		t.Fatalf("calls %q", fc.Calls())
 	}
-	if !strings.Contains(m.View(), "Stopping") {
+	if !strings.Contains(m.View(), "STOPPING: boards in flight finish") {
 		t.Errorf("no stopping notice:\n%s", m.View())
 	}
 	// Keys are ignored while stopping; the channel's close ends the screen.

@@ -35,17 +35,15 @@ func (m *Model) View() string {
 		_, gridH, logH := m.lineHeights()
 		body = fit(m.gridView(w, gridH), w, gridH) + "\n" + m.logView(w, logH)
 	}
-	if m.confirm || m.quitting {
+	if m.confirm {
 		body = lipgloss.Place(w, bodyH, lipgloss.Center, lipgloss.Center, m.quitDialog())
 	}
 	return fit(header+"\n\n"+fit(body, w, bodyH)+"\n"+help, w, h)
 }
 
-// quitDialog asks before stopping the line, or says it is stopping.
+// quitDialog asks before stopping the line. Once stopping, the header
+// says so and the tiles stay in view while the boards in flight finish.
 func (m *Model) quitDialog() string {
-	if m.quitting {
-		return m.st.Dialog.Render(m.st.Warn.Render("Stopping") + "\nBoards in flight finish or stop at a safe point and are recorded.\nThe screen closes when the last one is done.")
-	}
 	return m.st.Dialog.Render(m.st.Title.Render("Quit?") + "\nBoards in flight will finish or stop at a safe point;\nevery attempt is recorded. No new board starts.\n\n" +
 		m.st.Key.Render("y") + " stop and quit   " + m.st.Key.Render("n") + " keep running")
 }
