@@ -117,9 +117,25 @@ func (c *Client) Connect(ctx context.Context) (ConnectInfo, error) {
 			return info, fmt.Errorf("connect: %w", err)
 		}
 		c.logf("connect attempt %d (%s): %v", i+1, rs.Name, err)
-		last = err
+		// Keep the most telling failure: a banner that showed the wrong boot
+		// mode on any attempt says more than a later attempt's silence.
+		if last == nil || connectRank(err) >= connectRank(last) {
+			last = err
+		}
 	}
 	return info, fmt.Errorf("connect after %d attempts: %w", attempts, last)
+}
+
+// connectRank orders connect failures by how much they tell the operator.
+func connectRank(err error) int {
+	var wb *WrongBootModeError
+	switch {
+	case errors.As(err, &wb):
+		return 2
+	case errors.Is(err, ErrTXPathDown):
+		return 1
+	}
+	return 0
 }
 
 func loaderName(stub bool) string {

@@ -85,6 +85,27 @@ func TestWrongBootMode(t *testing.T) {
 	}
 }
 
+// TestWrongBootModeSurvivesLaterAttempts: the banner of an early attempt
+// said the chip booted from flash; later attempts whose reset made the chip
+// print nothing must not hide that behind a bare "no sync".
+func TestWrongBootModeSurvivesLaterAttempts(t *testing.T) {
+	c, f := newTestClient(t, "esp32")
+	f.silent = true
+	bootOnReset(f, true)
+	quiet, err := ParseSequence("D1|W0.01|D0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.opt.Before = ResetDefault
+	c.opt.Resets = []Reset{Classic(0), quiet}
+	c.opt.ConnectAttempts = 4
+	_, err = c.Connect(context.Background())
+	var wb *WrongBootModeError
+	if !errors.As(err, &wb) || wb.Boot != 0x13 {
+		t.Fatalf("err = %v, want the wrong boot mode seen on attempt 1", err)
+	}
+}
+
 func TestTXPathDown(t *testing.T) {
 	c, f := newTestClient(t, "esp32")
 	f.silent = true
