@@ -68,12 +68,7 @@ func TestCloudArgs(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stderr []string
-	}{
+	tests := []cmdCase{
 		{name: "no dir", args: []string{"cloud"}, code: 2, stderr: []string{"usage: station cloud --dir DIR"}},
 		{name: "stray argument", args: []string{"cloud", "--dir", dir, "now"}, code: 2, stderr: []string{"usage:"}},
 		{name: "unknown flag", args: []string{"cloud", "--port", "8883"}, code: 2, stderr: []string{"-port"}},
@@ -87,15 +82,7 @@ func TestCloudArgs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			stdout, stderr, code := runCmd(t, tc.args...)
-			if code != tc.code {
-				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
-			}
-			for _, want := range tc.stderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
+			stdout, stderr := tc.check(t)
 			if strings.Contains(stdout+stderr, "PRIVATE KEY") {
 				t.Fatal("output shows key material")
 			}

@@ -214,3 +214,49 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return usageError{err.Error()}
 }
+
+// subcommand is one verb of a command that has several (nvs generate).
+type subcommand func(args []string, stdout, stderr io.Writer) error
+
+// runSubcommand runs the verb args[0] of the command name; no verb or an
+// unknown one is a usage error, and help prints usage to stdout.
+func runSubcommand(name, usage string, args []string, stdout, stderr io.Writer, verbs map[string]subcommand) error {
+	if len(args) == 0 {
+		return usagef("%s", usage)
+	}
+	if run, ok := verbs[args[0]]; ok {
+		return run(args[1:], stdout, stderr)
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usagef("%s: unknown subcommand %q\n%s", name, args[0], usage)
+}
+
+// parseInterspersed parses flags that may come before, between or after the
+// positional arguments, and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+// parseImageSize reads a generated image's --size (any Go integer syntax,
+// up to 1 GiB) for the command cmd, whose typical size is example.
+func parseImageSize(cmd, s, example string) (int, error) {
+	n, err := strconv.ParseInt(s, 0, 64)
+	if err != nil || n <= 0 || n > 1<<30 {
+		return 0, usagef("%s: --size %q: want a byte count such as %s", cmd, s, example)
+	}
+	return int(n), nil
+}

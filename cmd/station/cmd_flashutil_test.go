@@ -59,6 +59,42 @@ func runCmd(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// cmdCase is one command-line run and what it must produce.
+type cmdCase struct {
+	name   string
+	args   []string
+	code   int      // exit code
+	stdout []string // substrings of stdout
+	stderr []string // substrings of stderr
+	notOut []string // must not appear in stdout
+}
+
+// check runs the case through run(), reports every mismatch and returns
+// the outputs for further checks.
+func (tc cmdCase) check(t *testing.T) (stdout, stderr string) {
+	t.Helper()
+	stdout, stderr, code := runCmd(t, tc.args...)
+	if code != tc.code {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+	}
+	for _, want := range tc.stdout {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, want := range tc.stderr {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	for _, bad := range tc.notOut {
+		if strings.Contains(stdout, bad) {
+			t.Errorf("stdout shows %q:\n%s", bad, stdout)
+		}
+	}
+	return stdout, stderr
+}
+
 func TestBoardCommands(t *testing.T) {
 	b, url := simBoard(t)
 	dir := t.TempDir()

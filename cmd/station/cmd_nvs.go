@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
 	"fleetline/firmware/nvs"
 )
@@ -26,35 +24,10 @@ const nvsUsage = `usage:
   station nvs dump FILE [--json] [--key nvs_keys.bin]`
 
 func runNVS(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usagef("%s", nvsUsage)
-	}
-	switch args[0] {
-	case "generate":
-		return runNVSGenerate(args[1:], stdout, stderr)
-	case "dump":
-		return runNVSDump(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, nvsUsage)
-		return nil
-	}
-	return usagef("nvs: unknown subcommand %q\n%s", args[0], nvsUsage)
-}
-
-// nvsArgs parses flags that may come before, between or after the
-// positional arguments, and returns the positional ones.
-func nvsArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, args[0]), args[1:]
-	}
+	return runSubcommand("nvs", nvsUsage, args, stdout, stderr, map[string]subcommand{
+		"generate": runNVSGenerate,
+		"dump":     runNVSDump,
+	})
 }
 
 func runNVSGenerate(args []string, stdout, stderr io.Writer) error {
@@ -64,16 +37,16 @@ func runNVSGenerate(args []string, stdout, stderr io.Writer) error {
 	readOnly := fs.Bool("read-only", false, "allow 0x1000 and 0x2000, for partitions flagged readonly")
 	keyFile := fs.String("key", "", "encrypt with the key in this nvs_keys partition image")
 	keygen := fs.String("keygen", "", "encrypt with a new random key, written here as an nvs_keys partition image")
-	pos, err := nvsArgs(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 || *size == "" {
 		return usagef("nvs generate: want INPUT.csv OUTPUT.bin and --size\n%s", nvsUsage)
 	}
-	n, err := strconv.ParseInt(*size, 0, 64)
-	if err != nil || n <= 0 || n > 1<<30 {
-		return usagef("nvs generate: --size %q: want a byte count such as 0x6000", *size)
+	n, err := parseImageSize("nvs generate", *size, "0x6000")
+	if err != nil {
+		return err
 	}
 	opt := nvs.BuildOptions{ReadOnly: *readOnly}
 	switch *version {
@@ -104,7 +77,7 @@ func runNVSGenerate(args []string, stdout, stderr io.Writer) error {
 		}
 		opt.Key = &k
 	}
-	img, err := nvs.GenerateCSVFile(pos[0], int(n), opt)
+	img, err := nvs.GenerateCSVFile(pos[0], n, opt)
 	if err != nil {
 		return err
 	}
@@ -119,7 +92,7 @@ func runNVSDump(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("nvs dump", stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
 	keyFile := fs.String("key", "", "decrypt with the key in this nvs_keys partition image")
-	pos, err := nvsArgs(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}

@@ -9,12 +9,7 @@ import (
 
 func TestServePortArgs(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "ttyUSB9")
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stderr []string
-	}{
+	tests := []cmdCase{
 		{name: "no port", args: []string{"serve-port"}, code: 2, stderr: []string{"usage: station serve-port --port P"}},
 		{name: "stray argument", args: []string{"serve-port", "--port", missing, "extra"}, code: 2, stderr: []string{"usage:"}},
 		{name: "bad baud", args: []string{"serve-port", "--port", missing, "--baud", "0"}, code: 2, stderr: []string{"--baud 0: must be positive"}},
@@ -24,15 +19,7 @@ func TestServePortArgs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, stderr, code := runCmd(t, tc.args...)
-			if code != tc.code {
-				t.Fatalf("exit %d, want %d: %s", code, tc.code, stderr)
-			}
-			for _, want := range tc.stderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
+			tc.check(t)
 		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"text/tabwriter"
 
 	"fleetline/firmware/spiffs"
@@ -31,19 +30,10 @@ options (as spiffsgen.py; they must match the firmware's CONFIG_SPIFFS_*):
   --no-magic --no-magic-len --big-endian --aligned-obj-ix-tables --follow-symlinks`
 
 func runSPIFFS(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usagef("%s", spiffsUsage)
-	}
-	switch args[0] {
-	case "generate":
-		return runSPIFFSGenerate(args[1:], stdout, stderr)
-	case "list":
-		return runSPIFFSList(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, spiffsUsage)
-		return nil
-	}
-	return usagef("spiffs: unknown subcommand %q\n%s", args[0], spiffsUsage)
+	return runSubcommand("spiffs", spiffsUsage, args, stdout, stderr, map[string]subcommand{
+		"generate": runSPIFFSGenerate,
+		"list":     runSPIFFSList,
+	})
 }
 
 // spiffsConfigFlags registers spiffsgen's options and returns a function
@@ -74,22 +64,22 @@ func runSPIFFSGenerate(args []string, stdout, stderr io.Writer) error {
 	size := fs.String("size", "", "image size in bytes, a multiple of the block size (e.g. 0x10000)")
 	follow := fs.Bool("follow-symlinks", false, "descend into symbolically linked directories")
 	cfg := spiffsConfigFlags(fs)
-	pos, err := nvsArgs(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 || *size == "" {
 		return usagef("spiffs generate: want DIR OUTPUT.bin and --size\n%s", spiffsUsage)
 	}
-	n, err := strconv.ParseInt(*size, 0, 64)
-	if err != nil || n <= 0 || n > 1<<30 {
-		return usagef("spiffs generate: --size %q: want a byte count such as 0x10000", *size)
+	n, err := parseImageSize("spiffs generate", *size, "0x10000")
+	if err != nil {
+		return err
 	}
 	files, err := spiffs.ReadDir(pos[0], *follow)
 	if err != nil {
 		return err
 	}
-	img, err := spiffs.Build(files, int(n), cfg())
+	img, err := spiffs.Build(files, n, cfg())
 	if errors.Is(err, spiffs.ErrFull) || errors.Is(err, spiffs.ErrSize) {
 		return fmt.Errorf("spiffs generate %s: --size %s: %w", pos[0], *size, err)
 	}
@@ -106,7 +96,7 @@ func runSPIFFSGenerate(args []string, stdout, stderr io.Writer) error {
 func runSPIFFSList(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("spiffs list", stderr)
 	cfg := spiffsConfigFlags(fs)
-	pos, err := nvsArgs(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}

@@ -36,13 +36,7 @@ func TestSPIFFSCommands(t *testing.T) {
 	}
 	sum := sha256.Sum256(cert)
 	certSum := hex.EncodeToString(sum[:8])
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout []string
-		stderr []string
-	}{
+	tests := []cmdCase{
 		{name: "no subcommand", args: []string{"spiffs"}, code: 2, stderr: []string{"usage:"}},
 		{name: "unknown subcommand", args: []string{"spiffs", "ls"}, code: 2, stderr: []string{`unknown subcommand "ls"`}},
 		{name: "help", args: []string{"spiffs", "--help"}, code: 0, stdout: []string{"spiffs generate DIR"}},
@@ -64,20 +58,7 @@ func TestSPIFFSCommands(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			stdout, stderr, code := runCmd(t, tc.args...)
-			if code != tc.code {
-				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
-			}
-			for _, want := range tc.stdout {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("stdout lacks %q:\n%s", want, stdout)
-				}
-			}
-			for _, want := range tc.stderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
+			tc.check(t)
 		})
 	}
 }
