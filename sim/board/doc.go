@@ -33,10 +33,11 @@
 //   - The reply header's value is only set by SYNC and READ_REG; other
 //     replies carry the stale one. The status trailer's two reserved bytes
 //     come from a reply buffer shared by all commands, and the error byte of
-//     a failure is left over on later successes (SYNC, READ_REG, SPI_ATTACH
-//     and SPI_FLASH_MD5 clear it).
+//     a failure is left over on later successes (SYNC, READ_REG, WRITE_REG,
+//     SPI_ATTACH, SPI_FLASH_MD5 and READ_FLASH_SLOW clear it).
 //   - An unknown opcode (on the ESP32 also GET_SECURITY_INFO) fails with
-//     01 05 in a reply whose op is the last command actually handled.
+//     01 05 in a reply whose op is the last command actually handled, sent
+//     eight times when that was a SYNC.
 //   - Requests are copied into a persistent buffer: a short frame's missing
 //     fields are what the previous request left there; the header's length
 //     field is not checked; an invalid escape DB xx decodes as xx.
@@ -44,8 +45,10 @@
 //     else: 01 05), refuses blocks over 0x1000 (01 05) and offsets not on a
 //     sector (01 06), and erases the rounded range before replying.
 //   - A data block with a bad checksum fails with 01 07 but uses up its
-//     sequence number; accepted blocks are written one after another from
-//     the offset; a length field that disagrees with the data fails 01 05.
+//     sequence number; accepted blocks are written back to back from the
+//     offset (after a short block the next one follows its last byte); a
+//     length field that disagrees with the data fails 01 05. MEM_DATA
+//     lands in RAM, where READ_REG reads it back.
 //   - FLASH_DEFL_DATA inflates the zlib stream across blocks (01 0B when
 //     corrupt). SPI_FLASH_MD5 answers 32 lower-case hex characters (01 09
 //     past the end). READ_FLASH_SLOW always returns 64 bytes (01 0A over 64).
@@ -64,6 +67,11 @@
 // USB variable of the C3/S3 ROMs, and SPI1's user-command registers: setting
 // CMD bit 18 runs the command (RDID, RDSFDP, status reads; resets and other
 // commands are accepted) and clears the bit. Other addresses behave as RAM.
+//
+// qemu_diff_test.go checks all of this against the real ESP32 and ESP32-C3
+// mask ROMs running under Espressif's QEMU fork, byte for byte, when
+// FLEETLINE_QEMU_DIR names a QEMU build; it lists the few differences that
+// come from QEMU's peripheral models rather than the ROM.
 //
 // # Flash boot
 //

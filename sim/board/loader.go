@@ -40,6 +40,7 @@ type writeSession struct {
 	blockSize uint32
 	next      uint32 // next sequence number expected
 	accepted  uint32 // blocks written so far
+	written   uint32 // bytes of accepted blocks: the next block goes to offset+written
 	inf       *inflater
 }
 
@@ -120,7 +121,15 @@ func (b *Board) handleFrameLocked(l *loader, frame []byte, at time.Time) {
 	if dir != rom.DirRequest || !l.supports(op) {
 		l.lastErr = byte(rom.ErrBadMessage)
 		l.reply[0], l.reply[1] = 1, byte(rom.ErrBadMessage)
-		b.sendReplyLocked(l, l.lastOp, 0, b.startAt(at))
+		// The refusal goes out through the last handled command's reply
+		// path, so after a SYNC it is sent eight times, as SYNC's are.
+		copies := 1
+		if l.lastOp == rom.OpSync {
+			copies = rom.SyncReplies
+		}
+		for i := 0; i < copies; i++ {
+			b.sendReplyLocked(l, l.lastOp, 0, b.startAt(at))
+		}
 		return
 	}
 	l.lastOp = op
@@ -187,7 +196,7 @@ func (b *Board) dispatchLocked(l *loader, op rom.Op, dlen int, at time.Time) res
 				cost += time.Duration(l.word(4*g+3)) * time.Microsecond
 			}
 		}
-		return result{cost: cost}
+		return result{cost: cost, clearErr: true}
 	case rom.OpSPIAttach:
 		return result{clearErr: true}
 	case rom.OpSPISetParams:

@@ -73,7 +73,9 @@ func (b *Board) programLocked(addr uint32, data []byte) error {
 // dataLocked takes one FLASH_DATA, FLASH_DEFL_DATA or MEM_DATA block.
 // A block with a bad checksum is refused but still uses up its sequence
 // number; accepted blocks are written one after another from the session's
-// offset, whatever their length.
+// offset, each right after the previous one's last byte (a short block
+// moves the next one down, as the real ROM does). MEM_DATA lands in RAM,
+// where READ_REG can read it back.
 func (b *Board) dataLocked(l *loader, op rom.Op, dlen int) result {
 	w := l.w
 	kind := map[rom.Op]rom.Op{rom.OpFlashData: rom.OpFlashBegin, rom.OpFlashDeflData: rom.OpFlashDeflBegin, rom.OpMemData: rom.OpMemBegin}[op]
@@ -97,11 +99,14 @@ func (b *Board) dataLocked(l *loader, op rom.Op, dlen int) result {
 	}
 	switch op {
 	case rom.OpMemData:
+		b.regs.writeRAM(w.offset+w.written, data)
 		w.accepted++
+		w.written += uint32(len(data))
 		return result{}
 	case rom.OpFlashData:
-		pos := w.offset + w.accepted*w.blockSize
+		pos := w.offset + w.written
 		w.accepted++
+		w.written += uint32(len(data))
 		if err := b.programLocked(pos, data); err != nil {
 			return fail(rom.ErrFlashWrite)
 		}
@@ -179,5 +184,5 @@ func (b *Board) readSlowLocked(l *loader) result {
 		return result{dataLen: rom.ReadFlashSlowMax, failed: true, code: rom.ErrFlashRead}
 	}
 	b.flash.readAt(l.reply[:size], addr)
-	return result{dataLen: rom.ReadFlashSlowMax}
+	return result{dataLen: rom.ReadFlashSlowMax, clearErr: true}
 }

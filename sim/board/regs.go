@@ -80,8 +80,30 @@ func newRegFile(p *chipProfile, id Identity, ck8m uint32, flash *nor, usb bool) 
 		}
 		ro(p.uartDevBufNo, port)
 	}
+	// SPI1's user-command registers as the ROM leaves them after
+	// SPI_ATTACH: COMMAND_BITLEN at its reset value 7; on the C3 USR also
+	// keeps USR_COMMAND and the ROM's CS setup/hold bits. esptool reads
+	// both and writes them back after a flash-id command.
+	r.vals[p.spiBase+p.spiUsr2] = 0x70000000
+	if p.name != "esp32" {
+		r.vals[p.spiBase+p.spiUsr] = 0x800000C0
+	}
 	r.sfdp = buildSFDP(id.FlashID)
 	return r
+}
+
+// writeRAM stores a MEM_DATA block at addr, byte by byte into the words
+// READ_REG reads (bytes of a word the block does not cover are kept).
+func (r *regFile) writeRAM(addr uint32, data []byte) {
+	for i, c := range data {
+		a := addr + uint32(i)
+		w := a &^ 3
+		if r.readOnly[w] {
+			continue
+		}
+		sh := 8 * (a & 3)
+		r.vals[w] = r.vals[w]&^(0xFF<<sh) | uint32(c)<<sh
+	}
 }
 
 // read returns the register at addr. strap is the GPIO_STRAP latch, clkdiv
