@@ -28,14 +28,20 @@ func testClaimKey(t *testing.T) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
 }
 
+// pemBody is the base64 body of a PEM block on one line: the key without
+// its armour, as some firmware stores it.
+func pemBody(key []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(key)), "\n")
+	return strings.Join(lines[1:len(lines)-1], "")
+}
+
 // keyLeaks reports which piece of the PEM key, if any, appears in out: the
 // armour, or any 16-byte run of its base64 body.
 func keyLeaks(key []byte, out string) string {
 	if strings.Contains(out, "PRIVATE KEY") {
 		return "PEM armour"
 	}
-	body := string(bytes.Join(bytes.Split(key, []byte("\n"))[1:], nil))
-	body = strings.TrimSuffix(body, "-----END EC PRIVATE KEY-----")
+	body := pemBody(key)
 	for i := 0; i+16 <= len(body); i += 8 {
 		if strings.Contains(out, body[i:i+16]) {
 			return "key body " + body[i:i+16]
@@ -56,6 +62,7 @@ func nvsFixture(t *testing.T) (dir, csvPath string, key []byte) {
 		"fctry,namespace,,\n" +
 		"serial_no,data,string,FL-000123\n" +
 		"claim_key,file,binary,claim-key.pem\n" +
+		"key_body,data,string," + pemBody(key) + "\n" +
 		"boot_count,data,u32,7\n"
 	csvPath = filepath.Join(dir, "factory.csv")
 	if err := os.WriteFile(csvPath, []byte(csv), 0o644); err != nil {
@@ -88,7 +95,7 @@ func TestNVSCommands(t *testing.T) {
 		{name: "generate", args: []string{"nvs", "generate", csvPath, img, "--size", "0x6000"}, code: 0,
 			stdout: []string{"wrote " + img + ": 24576 bytes, NVS format version 2"}},
 		{name: "dump", args: []string{"nvs", "dump", img}, code: 0,
-			stdout: []string{"fctry", "serial_no", `"FL-000123"`, "boot_count", "7", "claim_key", "<private key, ", "redacted>"}},
+			stdout: []string{"fctry", "serial_no", `"FL-000123"`, "boot_count", "7", "claim_key", "key_body", "<private key, ", "redacted>"}},
 		{name: "dump json", args: []string{"nvs", "dump", "--json", img}, code: 0,
 			stdout: []string{`"key": "claim_key"`, `"redacted": true`, `"value": "FL-000123"`}},
 		{name: "flags after positionals", args: []string{"nvs", "generate", csvPath, img, "--size", "0x3000", "--version", "1"}, code: 0,

@@ -8,10 +8,27 @@ import (
 	"strconv"
 )
 
-// IsPrivateKey reports whether b looks like a PEM private key ("-----BEGIN
-// ... PRIVATE KEY-----", RSA, EC, encrypted or PKCS#8). Dumps, logs and
-// errors must never show such a value.
+// keyOpenings are how P-256 private keys begin without PEM armour: SEC 1
+// and PKCS#8 DER, and the base64 of each, as firmware sometimes stores a
+// key body in a string.
+var keyOpenings = [][]byte{
+	{0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20},
+	{0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01},
+	[]byte("MHcCAQEEI"),
+	[]byte("MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg"),
+}
+
+// IsPrivateKey reports whether b looks like a private key: PEM ("-----BEGIN
+// ... PRIVATE KEY-----", RSA, EC, encrypted or PKCS#8), or a P-256 key's
+// DER or base64 body without the armour. Dumps, logs and errors must never
+// show such a value.
 func IsPrivateKey(b []byte) bool {
+	trimmed := bytes.TrimSpace(b)
+	for _, p := range keyOpenings {
+		if bytes.HasPrefix(trimmed, p) {
+			return true
+		}
+	}
 	i := bytes.Index(b, []byte("-----BEGIN "))
 	if i < 0 {
 		return false
