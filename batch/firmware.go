@@ -10,6 +10,7 @@ import (
 
 	"fleetline/firmware"
 	"fleetline/firmware/nvs"
+	"fleetline/firmware/spiffs"
 	"fleetline/serialno"
 )
 
@@ -42,6 +43,45 @@ func (m *Manifest) FactoryData(claim *ClaimCert, sn string) nvs.FactoryData {
 		fd.Extra = append(fd.Extra, nvs.Str(m.Factory.Namespace, k, m.Factory.Extra[k]))
 	}
 	return fd
+}
+
+// SPIFFSConfig is the SPIFFS layout the firmware is built with, for the
+// spiffs factory format.
+func (m *Manifest) SPIFFSConfig() spiffs.Config {
+	c := spiffs.DefaultConfig()
+	if m.Factory.ObjNameLen > 0 {
+		c.ObjNameLen = m.Factory.ObjNameLen
+	}
+	return c
+}
+
+// FactoryImage builds the factory data partition image of one board, in the
+// manifest's format: an NVS partition (nvs) or a SPIFFS image holding the
+// provisioning files (spiffs), size bytes long.
+func (m *Manifest) FactoryImage(claim *ClaimCert, sn string, size int) ([]byte, error) {
+	fd := m.FactoryData(claim, sn)
+	if m.Factory.Format != "spiffs" {
+		return nvs.BuildFactoryNVS(fd, size)
+	}
+	files := spiffs.FactoryFiles(fd.ClaimCertPEM, fd.ClaimKeyPEM, fd.Template, fd.SN, fd.Endpoint)
+	keys := make([]string, 0, len(m.Factory.Extra))
+	for k := range m.Factory.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		files = append(files, spiffs.File{Name: spiffs.ProvisioningDir + "/" + k + ".txt", Data: []byte(m.Factory.Extra[k])})
+	}
+	img, err := spiffs.Build(files, size, m.SPIFFSConfig())
+	if errors.Is(err, spiffs.ErrNameTooLong) {
+		return nil, fmt.Errorf("%w: set factory.obj_name_len in the manifest to the firmware's CONFIG_SPIFFS_OBJ_NAME_LEN (at least %d)", err, spiffs.FactoryObjNameLen)
+	}
+	return img, err
+}
+
+// factoryFull reports whether err says the factory data did not fit.
+func factoryFull(err error) bool {
+	return errors.Is(err, nvs.ErrPartitionFull) || errors.Is(err, spiffs.ErrFull)
 }
 
 // LongestSN renders the range's last sequence number: the widest SN the
@@ -80,9 +120,6 @@ func FirmwareChecks() Checks {
 			return out
 		},
 		FactoryFit: func(m *Manifest) (int, int, error) {
-			if m.Factory.Format != "nvs" {
-				return 0, 0, fmt.Errorf("factory.format %q is not supported by this station yet (use nvs)", m.Factory.Format)
-			}
 			b, err := LoadBundle(m.Bundle)
 			if err != nil {
 				return 0, 0, err
@@ -102,14 +139,13 @@ func FirmwareChecks() Checks {
 			if err != nil {
 				return 0, 0, err
 			}
-			fd := m.FactoryData(claim, sn)
-			_, err = nvs.BuildFactoryNVS(fd, int(p.Size))
-			if !errors.Is(err, nvs.ErrPartitionFull) {
+			_, err = m.FactoryImage(claim, sn, int(p.Size))
+			if !factoryFull(err) {
 				return 0, int(p.Size), err
 			}
 			// Find the partition size the data needs, for the finding.
 			for need := int(p.Size) + 0x1000; need <= 1<<20; need += 0x1000 {
-				if _, err := nvs.BuildFactoryNVS(fd, need); err == nil {
+				if _, err := m.FactoryImage(claim, sn, need); err == nil {
 					return need, int(p.Size), nil
 				}
 			}

@@ -77,3 +77,31 @@ func TestFirmwareChecks(t *testing.T) {
 		t.Errorf("longest SN %q, %v", sn, err)
 	}
 }
+
+// TestSPIFFSFactory: the spiffs layout writes the provisioning files; the
+// firmware's object-name length must hold their paths, and pre-flight says
+// which setting to raise when it does not.
+func TestSPIFFSFactory(t *testing.T) {
+	m, env := testManifest(t)
+	m.Bundle = writeBundle(t, t.TempDir())
+	m.Chip = "esp32"
+	m.Factory.Format, m.Factory.Partition = "spiffs", "storage"
+	env.Checks = FirmwareChecks()
+
+	fs := Preflight(m, env)
+	if len(fs) != 1 || !strings.Contains(fs[0].Message, "factory.obj_name_len") || !strings.Contains(fs[0].Message, "CONFIG_SPIFFS_OBJ_NAME_LEN") {
+		t.Fatalf("default object-name length: findings %v", fs)
+	}
+
+	m.Factory.ObjNameLen = 40
+	if fs := Preflight(m, env); len(fs) != 0 {
+		t.Fatalf("object-name length 40: findings %v", fs)
+	}
+	claim, err := LoadClaim(m)
+	must(t, err)
+	img, err := m.FactoryImage(claim, "SL000000001", 0x10000)
+	must(t, err)
+	if len(img) != 0x10000 {
+		t.Fatalf("image of %d bytes", len(img))
+	}
+}

@@ -76,6 +76,9 @@ type Factory struct {
 	Partition string            `toml:"partition"` // partition label, default "fctry"
 	Namespace string            `toml:"namespace"` // NVS namespace, default "fctry"
 	Extra     map[string]string `toml:"extra"`     // extra string keys written with the SN
+	// ObjNameLen is CONFIG_SPIFFS_OBJ_NAME_LEN of the firmware, for the
+	// spiffs format (default 32, ESP-IDF's; the factory file names need 40).
+	ObjNameLen int `toml:"obj_name_len"`
 }
 
 // Device says what the board's provisioning report must satisfy.

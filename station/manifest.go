@@ -6,6 +6,7 @@ import (
 	"fleetline/batch"
 	"fleetline/firmware"
 	"fleetline/firmware/nvs"
+	"fleetline/firmware/spiffs"
 )
 
 // Setup is a batch loaded for the engine: the manifest, its claim, its
@@ -38,17 +39,17 @@ func FromManifest(m *batch.Manifest, mode Mode) (*Setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Factory.Format != "nvs" {
-		return nil, fmt.Errorf("factory.format %q: only nvs factory data is supported by this station", m.Factory.Format)
-	}
 	cfg := Config{
 		Mode: mode, Batch: m.Batch, Product: m.Product, Station: m.Station, Operator: m.Operator, Quantity: m.Quantity,
 		Image: img, Limits: m.Limits, Timeouts: m.Timeouts, Retry: m.Retry, Quarantine: m.Quarantine.After,
 		Baud: m.Baud, AppBaud: m.AppBaud, CAPool: pool, ThingName: m.ThingName,
 		BuildFactory: func(sn, _ string) ([]byte, error) {
-			return nvs.BuildFactoryNVS(m.FactoryData(claim, sn), int(img.FactorySize))
+			return m.FactoryImage(claim, sn, int(img.FactorySize))
 		},
 		InspectFactory: func(data []byte) (FactoryContents, error) { return InspectNVS(data, m.Factory.Namespace) },
+	}
+	if m.Factory.Format == "spiffs" {
+		cfg.InspectFactory = func(data []byte) (FactoryContents, error) { return InspectSPIFFS(data, m.SPIFFSConfig()) }
 	}
 	return &Setup{Manifest: m, Claim: claim, Bundle: b, Config: cfg}, nil
 }
@@ -80,6 +81,26 @@ func ImageFromBundle(b *firmware.Bundle, m *batch.Manifest) (Image, error) {
 	img.FactoryOffset, img.FactorySize = p.Offset, p.Size
 	img.MinFlashSize = uint32(max(b.Size(), b.PartitionTable.End()))
 	return img, nil
+}
+
+// InspectSPIFFS reads the provisioning files of a SPIFFS factory partition
+// read back from a board.
+func InspectSPIFFS(data []byte, cfg spiffs.Config) (FactoryContents, error) {
+	fs, err := spiffs.Parse(data, cfg)
+	if err != nil {
+		return FactoryContents{}, err
+	}
+	has := func(name string) bool { b, err := fs.Open(name); return err == nil && len(b) > 0 }
+	text := func(name string) string { b, _ := fs.Open(name); return string(b) }
+	if !has(spiffs.SerialNumberFile) {
+		return FactoryContents{}, fmt.Errorf("factory partition holds no %s: it was never written with fleetline's SPIFFS layout", spiffs.SerialNumberFile)
+	}
+	return FactoryContents{
+		SN: text(spiffs.SerialNumberFile), ProvTemplate: text(spiffs.TemplateFile),
+		ClaimCert: has(spiffs.ClaimCertFile), ClaimKey: has(spiffs.ClaimKeyFile),
+		// Firmware of this layout keeps its device credentials in NVS, not
+		// on the filesystem, so DeviceCert is not read from here.
+	}, nil
 }
 
 // InspectNVS parses a factory partition read back from a board.
