@@ -28,17 +28,19 @@ var ErrNoSerial = errors.New("no serial port driver linked in")
 // Open opens a port by name: rfc2217://host:port (an RFC 2217 server, e.g.
 // ser2net, esp_rfc2217_server or `station serve-port`), socket://host:port
 // (raw TCP with no control lines, as Espressif's QEMU exposes a UART), or
-// anything else as a local serial device.
+// anything else as a local serial device. Schemes are case-insensitive,
+// as in pyserial.
 func Open(ctx context.Context, name string, baud int) (portio.Port, error) {
+	scheme, _, _ := strings.Cut(strings.ToLower(name), "://")
 	switch {
-	case strings.HasPrefix(name, rfc2217.Scheme+"://"):
+	case scheme == rfc2217.Scheme:
 		p, err := rfc2217.Dial(ctx, name, baud)
 		if err != nil {
 			return nil, openErr(name, err)
 		}
 		return p, nil
-	case strings.HasPrefix(name, netport.Scheme+"://"):
-		p, err := netport.Dial(ctx, name)
+	case scheme == netport.Scheme:
+		p, err := netport.Dial(ctx, netport.Scheme+name[len(scheme):])
 		if err != nil {
 			return nil, openErr(name, err)
 		}

@@ -76,6 +76,13 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(ctx, "socket://127.0.0.1:1", 115200); err == nil || !strings.Contains(err.Error(), "socket://127.0.0.1:1") {
 		t.Errorf("socket: %v", err)
 	}
+	// A scheme in capitals still picks the network port, not a device
+	// path that does not exist.
+	for _, name := range []string{"SOCKET://127.0.0.1:1", "RFC2217://127.0.0.1:1"} {
+		if _, err := Open(ctx, name, 115200); err == nil || !strings.Contains(err.Error(), "connect") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 	saved := OpenSerial
 	defer func() { OpenSerial = saved }()
 	OpenSerial = nil
