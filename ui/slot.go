@@ -85,6 +85,9 @@ func (s *slotModel) apply(ev station.Event) {
 			s.Tries++
 		}
 		s.State, s.Step, s.Message = ev.State, ev.Step, ev.Message
+		if ev.State == station.StateRunning && ev.Step != station.StepWaiting && ev.Step != station.StepDone && ev.Step != "" {
+			s.beginStep(ev.Step, ev.Time) // identify is announced by state alone
+		}
 		if ev.State == station.StateQuarantined {
 			s.Quarantined = true
 		} else if s.Quarantined && ev.State != station.StatePass && ev.State != station.StateFail {
@@ -101,14 +104,7 @@ func (s *slotModel) apply(ev station.Event) {
 			s.State = station.StateRunning
 		}
 		s.Step = ev.Step
-		// A step that reported no end of its own ended when this began.
-		for i := range s.Steps {
-			if !s.Steps[i].Done {
-				s.Steps[i].Done = true
-				s.Steps[i].Duration = ev.Time.Sub(s.Steps[i].Started)
-			}
-		}
-		s.Steps = append(s.Steps, stepRecord{Step: ev.Step, Started: ev.Time})
+		s.beginStep(ev.Step, ev.Time)
 		if ev.Step != station.StepFlash {
 			s.Label, s.Done, s.Total = "", 0, 0
 		}
@@ -157,6 +153,23 @@ func (s *slotModel) apply(ev station.Event) {
 	if ev.SN != "" {
 		s.SN = ev.SN
 	}
+}
+
+// beginStep opens step on the timeline unless it is already the open one;
+// a step that reported no end of its own ended when the next began.
+func (s *slotModel) beginStep(step station.Step, t time.Time) {
+	if n := len(s.Steps); n > 0 && s.Steps[n-1].Step == step && !s.Steps[n-1].Done {
+		return
+	}
+	for i := range s.Steps {
+		if !s.Steps[i].Done {
+			s.Steps[i].Done = true
+			if !t.IsZero() {
+				s.Steps[i].Duration = t.Sub(s.Steps[i].Started)
+			}
+		}
+	}
+	s.Steps = append(s.Steps, stepRecord{Step: step, Started: t})
 }
 
 func (s *slotModel) markFailedStep(step station.Step) {
