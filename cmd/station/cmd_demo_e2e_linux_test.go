@@ -109,6 +109,29 @@ func (s *screen) waitFor(what string, ok func(string) bool) string {
 	}
 }
 
+// colourOf returns the background of the first cell where word starts.
+func (s *screen) colourOf(word string) (vt10x.Color, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cols, rows := s.vt.Size()
+	w := []rune(word)
+	for y := 0; y < rows; y++ {
+		for x := 0; x+len(w) <= cols; x++ {
+			match := true
+			for i, r := range w {
+				if s.vt.Cell(x+i, y).Char != r {
+					match = false
+					break
+				}
+			}
+			if match {
+				return s.vt.Cell(x, y).BG, true
+			}
+		}
+	}
+	return 0, false
+}
+
 func (s *screen) contains(what string) string {
 	s.t.Helper()
 	return s.waitFor(what, func(txt string) bool { return strings.Contains(txt, what) })
@@ -184,6 +207,13 @@ func TestDemoScreen(t *testing.T) {
 		}
 		if !strings.Contains(txt, "→") {
 			t.Errorf("the failed tile shows no remedy:\n%s", txt)
+		}
+		// Colour as well as words: the labels have red and green backgrounds.
+		if bg, ok := s.colourOf("✘ FAIL"); !ok || bg != vt10x.Red {
+			t.Errorf("FAIL label background %v (found %t), want red", bg, ok)
+		}
+		if bg, ok := s.colourOf("✔ PASS"); !ok || bg != vt10x.Green {
+			t.Errorf("PASS label background %v (found %t), want green", bg, ok)
 		}
 		// The failed slot's details: its steps and what to do.
 		s.keys("2\r")
