@@ -142,7 +142,7 @@ backoff = "10ms"
 	ca := c.RootCAPEM()
 	l, err := line.Start(context.Background(), line.Config{Boards: o.boards, Timing: o.timing, Faults: o.boardF, Seed: 7,
 		App: func(i int) board.App {
-			return factoryapp.New(factoryapp.Config{Seed: uint64(i + 1), RootCAPEM: ca, Faults: o.appF[i]})
+			return factoryapp.New(factoryapp.Config{Seed: uint64(i + 1), RootCAPEM: ca, Faults: o.appF[i], Cloud: c})
 		}})
 	must(t, err)
 	v.line = l
@@ -324,6 +324,7 @@ func TestLineFaults(t *testing.T) {
 			must(t, v.cloud.RevokeClaim(c))
 		}, ReasonClaimNotReg, KindProvisioning, 1},
 		{"throttled", vlineOpts{}, func(v *vline) { v.cloud.Throttle(10) }, ReasonThrottled, KindProvisioning, 2},
+		{"claim expired", vlineOpts{appF: map[int]factoryapp.Faults{0: {Cloud: cloud.ClientClaimExpired}}}, nil, ReasonClaimExpired, KindProvisioning, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

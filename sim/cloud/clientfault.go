@@ -15,8 +15,10 @@ type ClientFault string
 const (
 	// ClientClaimExpired: the connection is dropped after CONNECT, without
 	// CONNACK. A really expired claim fails the TLS handshake with a
-	// certificate_expired alert instead (CreateClaimWindow), which cannot be
-	// sent once the handshake is done and the client ID known.
+	// certificate_expired alert instead (CreateClaimWindow, ExpiredClaim),
+	// which cannot be sent once the handshake is done and the client ID
+	// known; sim/factoryapp models its claim_expired fault with
+	// ExpiredClaim for that reason and uses this only without it.
 	ClientClaimExpired ClientFault = "claim_expired"
 	// ClientClaimNotRegistered: CONNACK 5, as for a claim never registered.
 	ClientClaimNotRegistered ClientFault = "claim_not_registered"

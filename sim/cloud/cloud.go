@@ -65,6 +65,9 @@ type Cloud struct {
 	clientFaults map[string]ClientFault
 	events       []Event
 	srv          *server
+
+	expiredMu sync.Mutex
+	expired   map[string][2][]byte // template → stale claim cert, key (ExpiredClaim)
 }
 
 // token is an outstanding certificate ownership token.
@@ -160,6 +163,29 @@ func (c *Cloud) CreateClaimWindow(template string, notBefore, notAfter time.Time
 	}
 	c.addClaim(template, cert, certPEM)
 	return certPEM, encodeKey(key), nil
+}
+
+// ExpiredClaim returns a claim certificate and key for template that this
+// cloud knows but whose validity ended a day ago: the credentials of a
+// board programmed from a stale factory image. A board that connects with
+// it fails the TLS handshake with a certificate_expired alert, as AWS IoT
+// answers an expired claim. The pair is made once per template and reused.
+func (c *Cloud) ExpiredClaim(template string) (certPEM, keyPEM []byte, err error) {
+	c.expiredMu.Lock()
+	defer c.expiredMu.Unlock()
+	if p, ok := c.expired[template]; ok {
+		return p[0], p[1], nil
+	}
+	now := c.now()
+	certPEM, keyPEM, err = c.CreateClaimWindow(template, now.Add(-48*time.Hour), now.Add(-24*time.Hour))
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.expired == nil {
+		c.expired = map[string][2][]byte{}
+	}
+	c.expired[template] = [2][]byte{certPEM, keyPEM}
+	return certPEM, keyPEM, nil
 }
 
 // RegisterClaim registers an existing claim certificate for template, one

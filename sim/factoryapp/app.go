@@ -145,7 +145,9 @@ func (r *run) load() (selftest.Hello, error) {
 	}
 	r.store, r.st = s, st
 	h.SN, h.Template = st.factory.SN, st.factory.Template
-	if r.cfg.Faults.Cloud != "" && r.cfg.Cloud != nil {
+	if r.staleClaim() {
+		// Modelled on the board: see ExpiredClaimer.
+	} else if r.cfg.Faults.Cloud != "" && r.cfg.Cloud != nil {
 		if err := r.cfg.Cloud.SetClientFault(st.factory.SN, r.cfg.Faults.Cloud); err != nil {
 			r.con.log('W', "fct", "cloud fault %s: %v", r.cfg.Faults.Cloud, err)
 		}

@@ -177,7 +177,7 @@ func TestProvisioningFaults(t *testing.T) {
 		{name: "template inactive", setup: func(l *line, _ *nvs.FactoryData) { _ = l.cloud.SetTemplateActive(template, false) }, op: opRegisterThing, status: 400, code: cloud.CodeInvalidRequest},
 		{name: "throttled", setup: func(l *line, _ *nvs.FactoryData) { l.cloud.Throttle(1) }, op: opCreateFromCSR, status: 429, code: cloud.CodeThrottling},
 		{name: "SN not in allowlist", setup: func(l *line, _ *nvs.FactoryData) { l.cloud.Allowlist(l.claimID, []string{"FL-9999"}) }, op: opRegisterThing, status: 403, code: cloud.CodeAccessDenied},
-		{name: "client fault claim_expired", faults: Faults{Cloud: cloud.ClientClaimExpired}, op: opConnect, errSub: "EOF", event: "claim certificate expired"},
+		{name: "client fault claim_expired", faults: Faults{Cloud: cloud.ClientClaimExpired}, op: opConnect, errSub: "expired certificate", event: "expired"},
 		{name: "client fault claim_not_registered", faults: Faults{Cloud: cloud.ClientClaimNotRegistered}, op: opConnect, errSub: "not Authorized"},
 		{name: "client fault template_missing", faults: Faults{Cloud: cloud.ClientTemplateMissing}, op: opRegisterThing, status: 404, code: cloud.CodeNotFound},
 		{name: "client fault template_inactive", faults: Faults{Cloud: cloud.ClientTemplateInactive}, op: opRegisterThing, status: 400, code: cloud.CodeInvalidRequest},

@@ -73,6 +73,15 @@ type FaultInjector interface {
 	SetClientFault(clientID string, f cloud.ClientFault) error
 }
 
+// ExpiredClaimer is implemented by a cloud (*cloud.Cloud) that can hand out
+// an expired claim it knows. A board with the claim_expired fault then
+// connects with those stale credentials, as a board programmed from an old
+// factory image would, and fails TLS the way AWS IoT refuses an expired
+// claim; without it the fault falls back to a cloud-side client fault.
+type ExpiredClaimer interface {
+	ExpiredClaim(template string) (certPEM, keyPEM []byte, err error)
+}
+
 // FirmwareInfo is what esp_app_desc_t says about the app.
 type FirmwareInfo struct {
 	Version     string

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fleetline/sim/cloud"
 	"fmt"
 	"strings"
 	"time"
@@ -19,6 +20,13 @@ const (
 	opRegisterThing = "RegisterThing"
 	opStore         = "store"
 )
+
+// staleClaim reports whether the claim_expired fault is modelled on the
+// board, with an expired claim the cloud knows (ExpiredClaimer).
+func (r *run) staleClaim() bool {
+	_, ok := r.cfg.Cloud.(ExpiredClaimer)
+	return ok && r.cfg.Faults.Cloud == cloud.ClientClaimExpired
+}
 
 // provision runs fleet provisioning by claim with a CSR, reporting each
 // step. It returns errRestarted when the reboot fault struck.
@@ -51,7 +59,13 @@ func (r *run) provision() (selftest.ProvResult, error) {
 		return selftest.ProvResult{}, err
 	}
 
-	claim, err := tls.X509KeyPair(fd.ClaimCertPEM, fd.ClaimKeyPEM)
+	claimCert, claimKey := fd.ClaimCertPEM, fd.ClaimKeyPEM
+	if r.staleClaim() {
+		if claimCert, claimKey, err = r.cfg.Cloud.(ExpiredClaimer).ExpiredClaim(fd.Template); err != nil {
+			return selftest.ProvResult{Op: opConnect, Error: "claim credentials: " + err.Error()}, nil
+		}
+	}
+	claim, err := tls.X509KeyPair(claimCert, claimKey)
 	if err != nil {
 		return selftest.ProvResult{Op: opConnect, Error: "claim credentials: " + err.Error()}, nil
 	}
