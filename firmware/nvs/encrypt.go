@@ -56,8 +56,9 @@ func ParseKeysPartition(img []byte) (Key, error) {
 		return k, fmt.Errorf("nvs: keys partition: %w: erased (no key written)", ErrKey)
 	}
 	if len(img) >= KeySize+4 {
-		if got, want := binary.LittleEndian.Uint32(img[KeySize:]), crc(k[:]); got != want {
-			return k, fmt.Errorf("nvs: keys partition: %w: CRC 0x%08x, computed 0x%08x", ErrKey, got, want)
+		if got := binary.LittleEndian.Uint32(img[KeySize:]); got != crc(k[:]) {
+			// The computed CRC is not shown: it is a function of the key.
+			return k, fmt.Errorf("nvs: keys partition: %w: stored CRC 0x%08x does not match the key (not an nvs_keys partition, or damaged)", ErrKey, got)
 		}
 	}
 	return k, nil
