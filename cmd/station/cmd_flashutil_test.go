@@ -37,7 +37,13 @@ func TestParseNum(t *testing.T) {
 // way a local serial device would be opened.
 func simBoard(t *testing.T) (*board.Board, string) {
 	t.Helper()
-	b, err := board.New(board.Config{Chip: "esp32", Seed: 3})
+	return simBoardWith(t, board.Config{Chip: "esp32", Seed: 3})
+}
+
+// simBoardWith is simBoard with a board configuration of the test's own.
+func simBoardWith(t *testing.T, cfg board.Config) (*board.Board, string) {
+	t.Helper()
+	b, err := board.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,5 +215,27 @@ func TestBoardFlagErrors(t *testing.T) {
 				t.Error("the port was opened before the arguments were checked")
 			}
 		})
+	}
+}
+
+// TestReadFlashCutShort: a read that fails part way leaves no file, so a
+// partial dump cannot be taken for a whole one.
+func TestReadFlashCutShort(t *testing.T) {
+	_, port := simBoardWith(t, board.Config{Chip: "esp32", Seed: 3, Faults: board.Faults{UnplugAfterBytes: 6000}})
+	out := filepath.Join(t.TempDir(), "dump.bin")
+	stdout, stderr, code := runCmd(t, "read-flash", "--port", port, "0", "0x40000", out)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, want := range []string{"Chip is", "read-flash 0x0+0x40000 into " + out, "partial file was removed"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("partial dump left behind: %v", err)
+	}
+	if _, stderr, code := runCmd(t, "read-flash", "--port", port, "0", "0", out); code != 2 || !strings.Contains(stderr, "size: must be more than 0") {
+		t.Errorf("size 0: exit %d, %q", code, stderr)
 	}
 }

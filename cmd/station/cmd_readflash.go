@@ -27,8 +27,11 @@ func runReadFlash(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return usagef("offset: %v", err)
 	}
 	size, err := parseNum(fs.Arg(1))
-	if err != nil || size == 0 {
+	if err != nil {
 		return usagef("size: %v", err)
+	}
+	if size == 0 {
+		return usagef("size: must be more than 0")
 	}
 	bar := newProgressBar(stderr)
 	s, err := bf.connect(ctx, stderr, bar.update)
@@ -55,8 +58,10 @@ func runReadFlash(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		err = cerr
 	}
 	if err != nil {
+		// A cut-short dump must not pass for a whole one.
+		os.Remove(fs.Arg(2))
 		s.c.Close()
-		return &exitError{code: 1, err: err}
+		return &exitError{code: 1, err: fmt.Errorf("read-flash 0x%x+0x%x into %s: %w (the partial file was removed)", off, size, fs.Arg(2), err)}
 	}
 	fmt.Fprintf(stdout, "Read %d bytes at 0x%x into %s in %.1f s\n", size, off, fs.Arg(2), time.Since(t0).Seconds())
 	return bf.finish(ctx, s, stderr)
