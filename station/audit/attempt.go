@@ -55,11 +55,12 @@ type Step struct {
 // Provisioning is what the cloud issued to the board: names and
 // fingerprints only. Any field holding a private key is refused.
 type Provisioning struct {
-	ThingName       string
-	DeviceCertID    string
-	CertSHA256      string // hex SHA-256 of the device certificate DER
-	PublicKeySHA256 string // hex SHA-256 of the device public key (SubjectPublicKeyInfo DER)
-	ClaimCertSerial string
+	ThingName        string
+	DeviceCertID     string
+	CertSHA256       string // hex SHA-256 of the device certificate DER
+	PublicKeySHA256  string // hex SHA-256 of the device public key (SubjectPublicKeyInfo DER)
+	ClaimCertSerial  string
+	DeviceCertSerial string // hex serial number of the device certificate
 }
 
 // Outcome ends an attempt.
@@ -145,7 +146,7 @@ func (s *Store) RecordProvisioning(ctx context.Context, attempt int64, p Provisi
 			return err
 		}
 		_, err := t.appendRow("provisioning", attempt, p.ThingName, p.DeviceCertID, p.CertSHA256,
-			p.PublicKeySHA256, p.ClaimCertSerial, stamp(t.now))
+			p.PublicKeySHA256, p.ClaimCertSerial, stamp(t.now), p.DeviceCertSerial)
 		return err
 	})
 }

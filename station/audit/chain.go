@@ -25,6 +25,18 @@ var tableColumns = map[string][]string{
 	"provisioning":    {"attempt_id", "thing_name", "device_cert_id", "cert_sha256", "pubkey_sha256", "claim_cert_serial", "at"},
 }
 
+// addedColumns are TEXT columns added by later migrations, after a table's
+// tableColumns. They are hashed only when not empty, so rows written before
+// the column existed (which read back ”) keep their hashes.
+var addedColumns = map[string][]string{
+	"provisioning": {"device_cert_serial"}, // migration 0003
+}
+
+// allColumns is what appendRow writes and Verify reads for table.
+func allColumns(table string) []string {
+	return append(tableColumns[table][:len(tableColumns[table]):len(tableColumns[table])], addedColumns[table]...)
+}
+
 // chainTables is tableColumns' keys in a fixed order.
 var chainTables = []string{"stations", "batches", "units", "sn_reservations", "sn_events", "attempts", "attempt_ends", "steps", "provisioning"}
 
@@ -71,7 +83,11 @@ func (t *tx) chain(table string, id int64, vals []any) error {
 // the type it was written with.
 func recordHash(prev []byte, seq int64, table string, id int64, vals []any) ([]byte, error) {
 	b := appendHead(nil, prev, seq, table, id)
-	for _, v := range vals {
+	base := len(tableColumns[table])
+	for i, v := range vals {
+		if i >= base && v == "" {
+			continue // an added column left empty: hashed as before it existed
+		}
 		var err error
 		if b, err = appendValue(b, v); err != nil {
 			return nil, fmt.Errorf("audit: internal: %s: %w", table, err)

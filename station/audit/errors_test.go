@@ -121,6 +121,59 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 }
 
+// Rows written before migration 3 added device_cert_serial keep verifying,
+// next to rows written after it; an edit of the new column is caught.
+func TestMigrationKeepsChain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v2.db")
+	ctx := context.Background()
+	old, err := openPools(path, Options{Station: "st1", Clock: newClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.migrateTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	mustBatch(t, old, "B1", serialno.Range{First: 1, Last: 10})
+	id, err := old.StartAttempt(ctx, AttemptStart{Batch: "B1", MAC: mac(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a version-2 station wrote for provisioning: the v1 columns only.
+	err = old.write(ctx, "v2 provisioning", func(t *tx) error {
+		vals := []any{id, "thing", "cert", "c0ffee", "beef", "7a01", stamp(t.now)}
+		res, err := t.ExecContext(t.ctx, `INSERT INTO provisioning (`+strings.Join(tableColumns["provisioning"], ", ")+`) VALUES (?, ?, ?, ?, ?, ?, ?)`, vals...)
+		if err != nil {
+			return err
+		}
+		row, _ := res.LastInsertId()
+		return t.chain("provisioning", row, vals)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s, err := Open(path, Options{Station: "st1", Clock: newClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.FinishAttempt(ctx, id, Outcome{Result: OutcomePass}); err != nil {
+		t.Fatal(err)
+	}
+	runUnit(t, s, "B1", 2, true) // writes a device_cert_serial
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK {
+		t.Fatalf("after migrating to %d: %+v (%v), %v", SchemaVersion(), rep, rep.Bad, err)
+	}
+	s.Close()
+	tamper(t, path, `UPDATE provisioning SET device_cert_serial = 'ff' WHERE device_cert_serial = ''`)
+	ro, _ := Open(path, Options{ReadOnly: true})
+	defer ro.Close()
+	if rep, err := ro.Verify(ctx); err != nil || rep.OK || rep.Bad.Table != "provisioning" {
+		t.Errorf("edited serial of an old row: %+v, %v", rep, err)
+	}
+}
+
 // A full disk fails the unit of work whole and says what to do.
 func TestStoreFull(t *testing.T) {
 	s, path := openTest(t)

@@ -21,14 +21,14 @@ const (
 var exportColumns = []string{
 	"batch", "sn", "mac", "seq", "sn_state", "attempt_id", "attempt_kind", "station", "slot", "operator",
 	"chip", "revision", "flash_id", "started_at", "ended_at", "outcome", "reason_code", "reason_kind", "message",
-	"thing_name", "device_cert_id", "cert_sha256", "pubkey_sha256", "claim_cert_serial",
+	"thing_name", "device_cert_id", "cert_sha256", "pubkey_sha256", "claim_cert_serial", "device_cert_serial",
 }
 
 const exportQuery = `SELECT b.batch, COALESCE(s.sn, ''), u.mac, COALESCE(s.seq, 0), COALESCE(s.state, ''), a.id, a.kind,
 	st.name, a.slot, a.operator, a.chip, a.revision, a.flash_id, a.started_at,
 	COALESCE(e.ended_at, ''), COALESCE(e.outcome, ''), COALESCE(e.reason_code, ''), COALESCE(e.reason_kind, ''), COALESCE(e.message, ''),
 	COALESCE(p.thing_name, ''), COALESCE(p.device_cert_id, ''), COALESCE(p.cert_sha256, ''), COALESCE(p.pubkey_sha256, ''),
-	COALESCE(p.claim_cert_serial, '')
+	COALESCE(p.claim_cert_serial, ''), COALESCE(p.device_cert_serial, '')
 	FROM attempts a
 	JOIN batches b ON b.id = a.batch_id
 	JOIN units u ON u.id = a.unit_id

@@ -81,7 +81,8 @@ func runUnit(t testing.TB, s *Store, batch string, i int, pass bool) (Reservatio
 	o := Outcome{Result: OutcomePass}
 	if pass {
 		if err := s.RecordProvisioning(ctx, id, Provisioning{ThingName: r.SN, DeviceCertID: fmt.Sprintf("cert%d", i),
-			CertSHA256: fmt.Sprintf("c%063d", i), PublicKeySHA256: fmt.Sprintf("%064d", i), ClaimCertSerial: "7a:01"}); err != nil {
+			CertSHA256: fmt.Sprintf("c%063d", i), PublicKeySHA256: fmt.Sprintf("%064d", i), ClaimCertSerial: "7a:01",
+			DeviceCertSerial: fmt.Sprintf("5e%06x", i)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Confirm(ctx, r.SN); err != nil {

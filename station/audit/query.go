@@ -138,7 +138,7 @@ func (s *Store) attemptDetails(ctx context.Context, t *sql.Tx, unit int64, out [
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = s.txQuery(ctx, t, `SELECT attempt_id, thing_name, device_cert_id, cert_sha256, pubkey_sha256, claim_cert_serial FROM provisioning
+	rows, err = s.txQuery(ctx, t, `SELECT attempt_id, thing_name, device_cert_id, cert_sha256, pubkey_sha256, claim_cert_serial, device_cert_serial FROM provisioning
 		WHERE attempt_id IN (SELECT id FROM attempts WHERE unit_id = ?) ORDER BY id`, unit)
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ func (s *Store) attemptDetails(ctx context.Context, t *sql.Tx, unit int64, out [
 	for rows.Next() {
 		var p Provisioning
 		var id int64
-		if err := rows.Scan(&id, &p.ThingName, &p.DeviceCertID, &p.CertSHA256, &p.PublicKeySHA256, &p.ClaimCertSerial); err != nil {
+		if err := rows.Scan(&id, &p.ThingName, &p.DeviceCertID, &p.CertSHA256, &p.PublicKeySHA256, &p.ClaimCertSerial, &p.DeviceCertSerial); err != nil {
 			return err
 		}
 		if a := byID[id]; a != nil {

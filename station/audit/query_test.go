@@ -111,6 +111,12 @@ func TestReports(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(owners, []string{mac(4), mac(5)}) {
 		t.Errorf("PublicKeyOwners(dup) = %v, %v", owners, err)
 	}
+	if owners, err := s.CertSerialOwners(ctx, "5e000001"); err != nil || !reflect.DeepEqual(owners, []string{mac(1)}) {
+		t.Errorf("CertSerialOwners = %v, %v", owners, err)
+	}
+	if owners, _ := s.CertSerialOwners(ctx, ""); len(owners) != 0 {
+		t.Errorf("CertSerialOwners(\"\") = %v", owners)
+	}
 	if owners, _ := s.PublicKeyOwners(ctx, "none"); len(owners) != 0 {
 		t.Errorf("PublicKeyOwners(none) = %v", owners)
 	}

@@ -178,10 +178,23 @@ func (s *Store) DuplicatePublicKeys(ctx context.Context) ([]DuplicateKey, error)
 // first. One indexed lookup: the check a station runs for every board
 // (DuplicatePublicKeys scans the whole log).
 func (s *Store) PublicKeyOwners(ctx context.Context, publicKeySHA256 string) ([]string, error) {
+	return s.owners(ctx, "owners of public key", "pubkey_sha256", publicKeySHA256)
+}
+
+// CertSerialOwners returns the MACs of the boards recorded with a device
+// certificate of this serial number, first recorded first.
+func (s *Store) CertSerialOwners(ctx context.Context, serial string) ([]string, error) {
+	if serial == "" {
+		return nil, nil
+	}
+	return s.owners(ctx, "owners of certificate serial", "device_cert_serial", serial)
+}
+
+func (s *Store) owners(ctx context.Context, step, col, val string) ([]string, error) {
 	var out []string
-	err := s.read(ctx, "owners of public key", func(t *sql.Tx) error {
+	err := s.read(ctx, step, func(t *sql.Tx) error {
 		rows, err := s.txQuery(ctx, t, `SELECT u.mac FROM provisioning p JOIN attempts a ON a.id = p.attempt_id
-			JOIN units u ON u.id = a.unit_id WHERE p.pubkey_sha256 = ? GROUP BY u.id ORDER BY MIN(p.id)`, publicKeySHA256)
+			JOIN units u ON u.id = a.unit_id WHERE p.`+col+` = ? GROUP BY u.id ORDER BY MIN(p.id)`, val)
 		if err != nil {
 			return err
 		}

@@ -155,10 +155,10 @@ func (t *tx) queryRow(query string, args ...any) *sql.Row {
 }
 
 // appendRow inserts a history row and chains it. vals are in the order of
-// tableColumns[table]: the same list Verify reads back.
+// allColumns(table): the same list Verify reads back.
 func (t *tx) appendRow(table string, vals ...any) (int64, error) {
-	cols, ok := tableColumns[table]
-	if !ok || len(cols) != len(vals) {
+	cols := allColumns(table)
+	if len(cols) == 0 || len(cols) != len(vals) {
 		return 0, fmt.Errorf("audit: internal: %s takes %d columns, got %d", table, len(cols), len(vals))
 	}
 	for i, v := range vals {
@@ -183,7 +183,7 @@ func (t *tx) appendRow(table string, vals ...any) (int64, error) {
 
 // insertSQL is "INSERT INTO table (cols) VALUES (?, ...)".
 func insertSQL(table string) string {
-	cols := tableColumns[table]
+	cols := allColumns(table)
 	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
 }
 

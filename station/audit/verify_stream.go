@@ -77,7 +77,7 @@ func startTable(ctx context.Context, t *sql.Tx, tbl string) *stream {
 // readTable scans each column by its declared type into reused buffers and
 // emits the canonical bytes, chunk by chunk.
 func readTable(ctx context.Context, t *sql.Tx, tbl string, emit func([]tableRow) bool) error {
-	cols := tableColumns[tbl]
+	cols, base := allColumns(tbl), len(tableColumns[tbl])
 	decl, err := columnTypes(ctx, t, tbl)
 	if err != nil {
 		return err
@@ -128,6 +128,9 @@ func readTable(ctx context.Context, t *sql.Tx, tbl string, emit func([]tableRow)
 			case 'i':
 				arena = appendInt(arena, ints[i])
 			case 't', 'b':
+				if i >= base && len(raws[i]) == 0 {
+					continue // an added column left empty (see addedColumns)
+				}
 				arena = appendBytes(arena, typ, raws[i])
 			default:
 				if arena, err = appendValue(arena, anys[i]); err != nil {
