@@ -29,7 +29,7 @@
 // every hash from the row as stored, and names the first record that does
 // not fit. Removing the newest records together with their rows cannot be
 // seen from inside the file; compare VerifyReport.Head with a head noted
-// elsewhere (exports print it) to cover that.
+// elsewhere (station audit verify prints it) to cover that.
 //
 // # Durability
 //
