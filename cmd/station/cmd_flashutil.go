@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/mattn/go-isatty"
 	"io"
 	"os"
 	"strconv"
@@ -148,14 +149,14 @@ type progressBar struct {
 	plainPct int
 }
 
-// isTerminal reports whether w is a character device (a console).
+// isTerminal reports whether w is a terminal (a console or a pty), not
+// merely a character device such as /dev/null.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
 func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w, plain: !isTerminal(w)} }
