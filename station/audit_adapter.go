@@ -61,11 +61,11 @@ func (a AuditStore) RecordStep(ctx context.Context, attempt int64, s StepEntry) 
 // there is one, goes into the attempt's end message; the audit schema keeps
 // names and fingerprints here.
 func (a AuditStore) RecordProvisioning(ctx context.Context, attempt int64, p Provisioning) error {
-	if p.ThingName == "" && p.CertificateID == "" && p.CertSHA256 == "" && p.PublicKeySHA256 == "" {
+	if p.ThingName == "" && p.CertificateID == "" && p.CertSHA256 == "" && p.PublicKeySHA256 == "" && p.CertSerial == "" {
 		return nil
 	}
 	return a.S.RecordProvisioning(ctx, attempt, audit.Provisioning{ThingName: p.ThingName, DeviceCertID: p.CertificateID,
-		CertSHA256: p.CertSHA256, PublicKeySHA256: p.PublicKeySHA256})
+		CertSHA256: p.CertSHA256, PublicKeySHA256: p.PublicKeySHA256, DeviceCertSerial: strings.ToLower(p.CertSerial)})
 }
 
 // FinishAttempt implements Store. A cancelled attempt ends as a failure of
@@ -84,25 +84,31 @@ func (a AuditStore) Confirm(ctx context.Context, _ string, sn string) error {
 	return a.S.Confirm(ctx, sn)
 }
 
-// KeyOwner implements Store from the log's duplicate-key report, which
-// covers every batch; certificate serials are not kept by the log.
-func (a AuditStore) KeyOwner(ctx context.Context, mac, pub, _ string) (string, error) {
-	dups, err := a.S.DuplicatePublicKeys(ctx)
-	if err != nil {
-		return "", err
-	}
+// KeyOwner implements Store with two indexed lookups, one by public key
+// and one by certificate serial: the check runs for every board, so it
+// must not scan the log (DuplicatePublicKeys does).
+func (a AuditStore) KeyOwner(ctx context.Context, mac, pub, serial string) (string, error) {
 	mac, _ = audit.NormalizeMAC(mac)
-	for _, d := range dups {
-		if !strings.EqualFold(d.PublicKeySHA256, pub) {
+	lookups := []struct {
+		owners func(context.Context, string) ([]string, error)
+		val    string
+	}{{a.S.PublicKeyOwners, strings.ToLower(pub)}, {a.S.CertSerialOwners, strings.ToLower(serial)}}
+	for _, l := range lookups {
+		if l.val == "" {
 			continue
 		}
-		for _, m := range d.MACs {
-			if m != mac {
-				if u, err := a.S.UnitByMAC(ctx, m); err == nil && u.SN != "" {
-					return u.SN + " (" + m + ")", nil
-				}
-				return m, nil
+		macs, err := l.owners(ctx, l.val)
+		if err != nil {
+			return "", err
+		}
+		for _, m := range macs {
+			if m == mac {
+				continue
 			}
+			if u, err := a.S.UnitByMAC(ctx, m); err == nil && u.SN != "" {
+				return u.SN + " (" + m + ")", nil
+			}
+			return m, nil
 		}
 	}
 	return "", nil
