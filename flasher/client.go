@@ -1,6 +1,7 @@
 package flasher
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -243,12 +244,47 @@ func (c *Client) receive(ctx context.Context, op rom.Op, timeout time.Duration) 
 			return r, nil
 		}
 		if refused(r.Data) {
-			// The ROM may repeat the refusal; drop the copies.
-			_ = c.flushInput()
+			c.drainRepeats(f)
 			return rom.Response{}, &rom.StatusError{Op: op, Code: rom.ErrBadMessage}
 		}
 	}
 	return rom.Response{}, &ProtocolError{Op: op, Msg: fmt.Sprintf("no reply among %d frames", maxFrames)}
+}
+
+// drainQuiet is how long the line must stay silent before a refusal's
+// repeats are taken to be over. Eight 14-byte frames at 115200 baud take
+// under 10 ms; the rest is bridge latency.
+const drainQuiet = 50 * time.Millisecond
+
+// drainRepeats reads and drops copies of a refusal frame. The ROM sends an
+// unsupported command's refusal through the reply path of the last command
+// it handled, so right after SYNC it comes eight times, as SYNC's replies
+// do (esptool drains them too); left in the input they would be read as
+// the refusal of the next command. It stops after seven copies, at the
+// first different frame, or once the line is quiet for drainQuiet.
+func (c *Client) drainRepeats(refusal []byte) {
+	want := append([]byte(nil), refusal...)
+	if err := c.setReadTimeout(drainQuiet); err != nil {
+		return
+	}
+	for copies := 0; copies < rom.SyncReplies-1; {
+		f, ferr, ok := c.dec.Next()
+		if ok {
+			if ferr != nil || !bytes.Equal(f, want) {
+				c.logf("dropped a frame while draining a refused command's repeats")
+				return
+			}
+			copies++
+			continue
+		}
+		n, err := c.port.Read(c.rbuf)
+		if n > 0 {
+			c.dec.Feed(c.rbuf[:n])
+		}
+		if err != nil {
+			return // quiet (timeout) or gone: either way, done
+		}
+	}
 }
 
 // refused reports a failed status with code 0x05 at the start of the data
