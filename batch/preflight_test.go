@@ -157,4 +157,9 @@ func TestCompute(t *testing.T) {
 	if Compute(5, Counts{}).UnitsPerHour != 0 {
 		t.Error("rate without data")
 	}
+	// The log's measured recent rate wins over the whole-batch average.
+	p = Compute(100, Counts{Tried: 10, Passed: 9, First: t0, Last: t0.Add(30 * time.Minute), UnitsPerHour: 45})
+	if p.UnitsPerHour != 45 || p.ETA != time.Duration(91.0/45*float64(time.Hour)) {
+		t.Errorf("progress with a measured rate = %+v", p)
+	}
 }

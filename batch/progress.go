@@ -16,6 +16,10 @@ type Counts struct {
 	Attempts    int
 	Interrupted int // attempts left open by a crash and closed on resume
 	First, Last time.Time
+	// UnitsPerHour is the recent rate the audit log measured (passed
+	// units per hour over its last hour of activity); 0 falls back to
+	// Passed over First..Last.
+	UnitsPerHour float64
 }
 
 // Progress is the batch's state as the operator sees it.
@@ -39,7 +43,10 @@ func Compute(quantity int, c Counts) Progress {
 		p.FirstPassYield = float64(c.FirstPassed) / float64(c.Tried)
 		p.FinalYield = float64(c.Passed) / float64(c.Tried)
 	}
-	p.UnitsPerHour = Rate(c.Passed, c.First, c.Last)
+	p.UnitsPerHour = c.UnitsPerHour
+	if p.UnitsPerHour <= 0 {
+		p.UnitsPerHour = Rate(c.Passed, c.First, c.Last)
+	}
 	if p.UnitsPerHour > 0 {
 		p.ETA = time.Duration(float64(p.Remaining) / p.UnitsPerHour * float64(time.Hour))
 	}

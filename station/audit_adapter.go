@@ -157,7 +157,8 @@ func bootFirmware(msg string) string {
 	return v
 }
 
-// Counts implements Store from the log's progress and yield.
+// Counts implements Store from the log's progress, yield and recent rate,
+// so a resumed batch shows the rate it was running at.
 func (a AuditStore) Counts(ctx context.Context, batchID string) (batch.Counts, error) {
 	p, err := a.S.BatchProgress(ctx, batchID)
 	if err != nil {
@@ -167,5 +168,10 @@ func (a AuditStore) Counts(ctx context.Context, batchID string) (batch.Counts, e
 	if err != nil {
 		return batch.Counts{}, err
 	}
-	return batch.Counts{Tried: int(p.Passed + p.Failed), Passed: int(p.Passed), Failed: int(p.Failed), FirstPassed: int(y.FirstPass)}, nil
+	rate, err := a.S.BatchRate(ctx, batchID, audit.DefaultRateWindow)
+	if err != nil {
+		return batch.Counts{}, err
+	}
+	return batch.Counts{Tried: int(p.Passed + p.Failed), Passed: int(p.Passed), Failed: int(p.Failed), FirstPassed: int(y.FirstPass),
+		UnitsPerHour: rate}, nil
 }

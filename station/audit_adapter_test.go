@@ -2,9 +2,14 @@ package station
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
+	"fleetline/batch"
 	"fleetline/serialno"
 	"fleetline/station/audit"
 )
@@ -67,4 +72,42 @@ func TestAuditStoreKeyOwner(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuditStoreCountsRate: the counters a (resumed) engine starts from
+// carry the rate the log measured, at the log's times, not the run's.
+func TestAuditStoreCountsRate(t *testing.T) {
+	clk := &manualClock{now: time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)}
+	a := newAdapterStore(t, audit.Options{Clock: clk.Now})
+	ctx := context.Background()
+	for i := range 21 { // one board every 3 minutes: 20 per hour
+		id := buildRecord(t, a, fmt.Sprintf("24:0a:c4:00:01:%02x", i), Provisioning{ThingName: fmt.Sprint("t", i)})
+		must(t, a.FinishAttempt(ctx, id, Outcome{Passed: true}))
+		clk.advance(3 * time.Minute)
+	}
+	c, err := a.Counts(ctx, "B1")
+	must(t, err)
+	if c.Passed != 21 || math.Abs(c.UnitsPerHour-20) > 1e-9 {
+		t.Fatalf("counts %+v, want 21 passed at 20/h", c)
+	}
+	if p := batch.Compute(100, c); math.Abs(p.UnitsPerHour-20) > 1e-9 {
+		t.Errorf("progress %+v, want the log's rate", p)
+	}
+}
+
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }

@@ -95,6 +95,9 @@ func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.
 			if p, err := existing.BatchProgress(ctx, m.Batch); err == nil {
 				env.Passed = int(p.Confirmed)
 			}
+			if r, err := existing.BatchRate(ctx, m.Batch, audit.DefaultRateWindow); err == nil {
+				env.UnitsPerHour = r // the claim-expiry estimate uses the line's real rate
+			}
 			existing.Close()
 		}
 	}

@@ -120,6 +120,9 @@ func screenPreflight(ctx context.Context, o *lineOptions, mode station.Mode) (ba
 			if p, err := existing.BatchProgress(ctx, m.Batch); err == nil {
 				env.Passed = int(p.Confirmed)
 			}
+			if r, err := existing.BatchRate(ctx, m.Batch, audit.DefaultRateWindow); err == nil {
+				env.UnitsPerHour = r // the claim-expiry estimate uses the line's real rate
+			}
 			existing.Close()
 		}
 	}
