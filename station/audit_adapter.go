@@ -39,44 +39,54 @@ func (a AuditStore) StartAttempt(ctx context.Context, ai AttemptInfo) (int64, er
 		Revision: fmt.Sprint(ai.Revision), Slot: ai.Slot, Operator: ai.Operator, Kind: kind})
 }
 
-// RecordStep implements Store.
-func (a AuditStore) RecordStep(ctx context.Context, attempt int64, s StepEntry) error {
-	res := "pass"
-	if !s.OK {
-		res = "fail"
-	}
-	msg := s.Detail
-	if s.Reason != "" {
-		msg = s.Reason + ": " + s.Detail
-	}
-	ms := make([]audit.Measurement, len(s.Measurements))
-	for i, m := range s.Measurements {
-		ms[i] = audit.Measurement{Name: m.Name, Value: m.Value, Unit: m.Unit, Low: m.Low, High: m.High, Passed: m.Passed}
-	}
-	return a.S.RecordStep(ctx, attempt, audit.Step{Name: string(s.Step), Start: s.Started, End: s.Started.Add(s.Duration),
-		Result: res, Message: msg, Measurements: ms})
+// RecordSteps implements Store in one transaction.
+func (a AuditStore) RecordSteps(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning) error {
+	return a.S.RecordSteps(ctx, attempt, auditSteps(steps), auditProvisioning(p))
 }
 
-// RecordProvisioning implements Store. The cloud's rejected triple, when
-// there is one, goes into the attempt's end message; the audit schema keeps
-// names and fingerprints here.
-func (a AuditStore) RecordProvisioning(ctx context.Context, attempt int64, p Provisioning) error {
-	if p.ThingName == "" && p.CertificateID == "" && p.CertSHA256 == "" && p.PublicKeySHA256 == "" && p.CertSerial == "" {
-		return nil
-	}
-	return a.S.RecordProvisioning(ctx, attempt, audit.Provisioning{ThingName: p.ThingName, DeviceCertID: p.CertificateID,
-		CertSHA256: p.CertSHA256, PublicKeySHA256: p.PublicKeySHA256, DeviceCertSerial: strings.ToLower(p.CertSerial)})
-}
-
-// FinishAttempt implements Store. A cancelled attempt ends as a failure of
-// kind canceled, with its reason (board_removed, stopped).
-func (a AuditStore) FinishAttempt(ctx context.Context, attempt int64, o Outcome) error {
+// FinishAttempt implements Store in one transaction. A cancelled attempt
+// ends as a failure of kind canceled, with its reason (board_removed,
+// stopped).
+func (a AuditStore) FinishAttempt(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome) error {
 	out := audit.Outcome{Result: audit.OutcomePass}
 	if !o.Passed {
 		out = audit.Outcome{Result: audit.OutcomeFail, ReasonCode: o.Reason, ReasonKind: string(o.Kind),
 			Message: strings.TrimSpace(string(o.Step) + ": " + o.Message)}
 	}
-	return a.S.FinishAttempt(ctx, attempt, out)
+	return a.S.CompleteAttempt(ctx, attempt, auditSteps(steps), auditProvisioning(p), out)
+}
+
+// auditSteps converts steps to the log's records.
+func auditSteps(steps []StepEntry) []audit.Step {
+	out := make([]audit.Step, len(steps))
+	for i, s := range steps {
+		res := "pass"
+		if !s.OK {
+			res = "fail"
+		}
+		msg := s.Detail
+		if s.Reason != "" {
+			msg = s.Reason + ": " + s.Detail
+		}
+		ms := make([]audit.Measurement, len(s.Measurements))
+		for j, m := range s.Measurements {
+			ms[j] = audit.Measurement{Name: m.Name, Value: m.Value, Unit: m.Unit, Low: m.Low, High: m.High, Passed: m.Passed}
+		}
+		out[i] = audit.Step{Name: string(s.Step), Start: s.Started, End: s.Started.Add(s.Duration),
+			Result: res, Message: msg, Measurements: ms}
+	}
+	return out
+}
+
+// auditProvisioning converts a provisioning result to the log's record:
+// names and fingerprints. The cloud's rejected triple, when there is one,
+// goes into the attempt's end message instead. Nothing to record is nil.
+func auditProvisioning(p *Provisioning) *audit.Provisioning {
+	if p == nil || (p.ThingName == "" && p.CertificateID == "" && p.CertSHA256 == "" && p.PublicKeySHA256 == "" && p.CertSerial == "") {
+		return nil
+	}
+	return &audit.Provisioning{ThingName: p.ThingName, DeviceCertID: p.CertificateID, CertSHA256: p.CertSHA256,
+		PublicKeySHA256: p.PublicKeySHA256, DeviceCertSerial: strings.ToLower(p.CertSerial)}
 }
 
 // Confirm implements Store.

@@ -38,7 +38,7 @@ func buildRecord(t *testing.T, a AuditStore, mac string, p Provisioning) int64 {
 	}
 	id, err := a.StartAttempt(ctx, AttemptInfo{Batch: "B1", MAC: mac, Slot: "A", Chip: "esp32"})
 	must(t, err)
-	must(t, a.RecordProvisioning(ctx, id, p))
+	must(t, a.RecordSteps(ctx, id, []StepEntry{{Step: StepReserve, OK: true, Detail: "SN"}}, &p))
 	return id
 }
 
@@ -82,7 +82,7 @@ func TestAuditStoreCountsRate(t *testing.T) {
 	ctx := context.Background()
 	for i := range 21 { // one board every 3 minutes: 20 per hour
 		id := buildRecord(t, a, fmt.Sprintf("24:0a:c4:00:01:%02x", i), Provisioning{ThingName: fmt.Sprint("t", i)})
-		must(t, a.FinishAttempt(ctx, id, Outcome{Passed: true}))
+		must(t, a.FinishAttempt(ctx, id, nil, nil, Outcome{Passed: true}))
 		clk.advance(3 * time.Minute)
 	}
 	c, err := a.Counts(ctx, "B1")

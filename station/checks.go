@@ -129,11 +129,8 @@ func (a *attempt) checkCert(ctx context.Context) *Failure {
 	if cert.NotBefore.After(now.Add(e.cfg.CertMaxSkew)) || cert.NotAfter.Before(now.Add(e.cfg.CertMinValidity)) {
 		return fail(StepCheck, ReasonCertValidity, nil, "device certificate valid %s to %s, now %s", stampTime(cert.NotBefore), stampTime(cert.NotAfter), stampTime(now))
 	}
-	if a.id != 0 {
-		if err := e.store.RecordProvisioning(context.WithoutCancel(ctx), a.id, a.prov); err != nil {
-			return fail(StepCheck, ReasonStoreFailed, err, "record provisioning: %v", err)
-		}
-		a.hasProv = false
+	if f := a.flush(ctx, StepCheck); f != nil {
+		return f
 	}
 	other, err := e.store.KeyOwner(context.WithoutCancel(ctx), a.info.MAC, fp.pubKey, fp.serial)
 	if err != nil {

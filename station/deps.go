@@ -161,10 +161,19 @@ type Store interface {
 	// Reserve returns the SN for the board with this MAC in the batch:
 	// the one already reserved for it, or the next free one.
 	Reserve(ctx context.Context, batch, mac string) (sn string, err error)
+	// StartAttempt opens an attempt record. It is written at once: an
+	// attempt a crash cut short is found open and closed as interrupted.
 	StartAttempt(ctx context.Context, a AttemptInfo) (id int64, err error)
-	RecordStep(ctx context.Context, attempt int64, s StepEntry) error
-	RecordProvisioning(ctx context.Context, attempt int64, p Provisioning) error
-	FinishAttempt(ctx context.Context, attempt int64, o Outcome) error
+	// RecordSteps appends finished steps and, when p is not nil, the
+	// provisioning result to an open attempt, all in one write. The
+	// engine keeps an attempt's steps and writes them when it has to (the
+	// provisioning record before the duplicate-key check) or at its end,
+	// so a board costs a few commits rather than one per step.
+	RecordSteps(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning) error
+	// FinishAttempt appends the remaining steps, the provisioning result
+	// when p is not nil, and the outcome, all in one write: on an error
+	// none of it is recorded and the attempt is still open.
+	FinishAttempt(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome) error
 	// Confirm marks the SN as built: the unit passed.
 	Confirm(ctx context.Context, batch, sn string) error
 	// KeyOwner names another board (not the one with this MAC) whose

@@ -27,8 +27,12 @@
 // (firmware/selftest). The checks follow: hello's MAC and SN, tests against
 // the batch's limits, the certificate's chain, validity and key, no other
 // unit with the same key, the claim erased, and no private key ever seen on
-// the console. Every step is recorded as it ends; the SN is confirmed on
-// PASS. Every attempt is closed, even when the run is cancelled.
+// the console. Steps are kept as they end and written in few commits: with
+// the provisioning result before the duplicate-key check, and with the
+// outcome when the attempt closes (the attempt record itself is opened at
+// once, so a crash leaves it open, to be closed as interrupted on the next
+// start). The SN is confirmed on PASS. Every attempt is closed, even when
+// the run is cancelled.
 //
 // # Failures, retries, quarantine
 //

@@ -162,6 +162,31 @@ func TestCleanBatch(t *testing.T) {
 
 // TestEventOrderPerSlot checks every board's events arrive in pipeline
 // order: steps start and finish in sequence and the result comes last.
+// TestUnknownMessageTypeIsLogged: a newer firmware's message type is named
+// in the log, its body left out, and the board still passes.
+func TestUnknownMessageTypeIsLogged(t *testing.T) {
+	r := newRig(t)
+	r.cfg.Count = 1
+	r.line.add("A", fwSpec{unknownMsg: `{"type":"battery_gauge","note":"body the station must not echo"}`})
+	if sum := r.run("A"); sum.RunPassed != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	logged := false
+	for _, ev := range r.evs {
+		if ev.Type == EvLog && strings.Contains(ev.Message, "battery_gauge") {
+			logged = true
+			if strings.Contains(ev.Message, "must not echo") {
+				t.Errorf("log repeats the body: %q", ev.Message)
+			}
+		}
+	}
+	if !logged {
+		t.Error("unknown message type not logged")
+	}
+}
+
 func TestEventOrderPerSlot(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 2
@@ -537,5 +562,45 @@ func TestRetrySlotRunsTheSameBoardAgain(t *testing.T) {
 	sum := r.wait()
 	if got := r.store.outcomes(); !slices.Equal(got, []string{"SN0001:" + ReasonMD5Mismatch, "SN0001:pass"}) || sum.RunPassed != 1 || sum.RunFailed != 1 {
 		t.Errorf("outcomes %v, summary %+v", got, sum)
+	}
+}
+
+// TestAttemptWrites: a passing board's steps reach the log in two writes
+// (with the provisioning result before the duplicate-key check, and with
+// the outcome), complete and in order.
+func TestAttemptWrites(t *testing.T) {
+	r := newRig(t)
+	r.cfg.Count = 1
+	r.line.add("A", fwSpec{})
+	if sum := r.run("A"); sum.RunPassed != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if r.store.writes != 2 {
+		t.Errorf("%d step/finish writes for one board, want 2", r.store.writes)
+	}
+	a := r.store.attempts[0]
+	var got []Step
+	for _, s := range a.steps {
+		got = append(got, s.Step)
+	}
+	want := []Step{StepIdentify, StepReserve, StepPersonal, StepFlash, StepVerify, StepBoot, StepSelfTest, StepProvision, StepCheck, StepRecord}
+	if !slices.Equal(got, want) || a.prov == nil || a.prov.PublicKeySHA256 == "" {
+		t.Errorf("steps %v (want %v), provisioning %+v", got, want, a.prov)
+	}
+}
+
+// TestAttemptCompletionRefused: when the final write is refused the
+// attempt is still closed, by its outcome alone, and the board fails.
+func TestAttemptCompletionRefused(t *testing.T) {
+	r := newRig(t)
+	r.cfg.Count = 1
+	r.cfg.Retry.MaxAttempts = 1
+	r.store.failOn, r.store.failN = "FinishAttempt", 1
+	r.line.add("A", fwSpec{})
+	if sum := r.run("A"); sum.RunPassed != 0 {
+		t.Fatalf("summary %+v: a board whose record was lost passed", sum)
+	}
+	if got := r.store.outcomes(); !slices.Equal(got, []string{"SN0001:" + ReasonStoreFailed}) {
+		t.Errorf("outcomes %v", got)
 	}
 }

@@ -112,6 +112,7 @@ type fwSpec struct {
 	thing             string  // override the thing name
 	verdictFail       string
 	version           string
+	unknownMsg        string // a well-formed protocol line of a type the station does not know
 }
 
 type fakeBoard struct {
@@ -277,6 +278,9 @@ func (c *fakeConsole) script(retest bool) {
 	for _, t := range tests {
 		c.send(t)
 	}
+	if fw.unknownMsg != "" {
+		c.out <- fmt.Sprintf("@FCT1 %s *%08x", fw.unknownMsg, selftest.Checksum([]byte(fw.unknownMsg)))
+	}
 	if fw.leakKey {
 		c.out <- "-----BEGIN EC PRIVATE KEY-----"
 	}
@@ -405,6 +409,8 @@ type fakeStore struct {
 	conf     map[string]bool
 	attempts []*fakeAttempt
 	failOn   string // method name to fail
+	failN    int    // fail failOn this many times, then work (0: always)
+	writes   int    // RecordSteps and FinishAttempt calls
 }
 
 func newFakeStore() *fakeStore {
@@ -415,6 +421,11 @@ var errFakeDisk = errors.New("disk I/O error")
 
 func (s *fakeStore) fails(m string) error {
 	if s.failOn == m {
+		if s.failN > 0 {
+			if s.failN--; s.failN == 0 {
+				s.failOn = ""
+			}
+		}
 		return errFakeDisk
 	}
 	return nil
@@ -447,39 +458,59 @@ func (s *fakeStore) StartAttempt(_ context.Context, a AttemptInfo) (int64, error
 
 func (s *fakeStore) att(id int64) *fakeAttempt { return s.attempts[id-1] }
 
-func (s *fakeStore) RecordStep(_ context.Context, id int64, st StepEntry) error {
+func (s *fakeStore) RecordSteps(_ context.Context, id int64, steps []StepEntry, p *Provisioning) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.fails("RecordStep"); err != nil {
+	s.writes++
+	if err := s.fails("RecordSteps"); err != nil {
 		return err
 	}
 	a := s.att(id)
 	if a.finished {
 		return errors.New("attempt already finished")
 	}
-	if strings.Contains(strings.ToUpper(st.Detail), "PRIVATE KEY") {
-		return errors.New("refusing to record a private key") // as the audit log does
+	if err := refuseKeys(steps, ""); err != nil {
+		return err
 	}
-	a.steps = append(a.steps, st)
+	a.steps = append(a.steps, steps...)
+	if p != nil {
+		cp := *p
+		a.prov = &cp
+	}
 	return nil
 }
 
-func (s *fakeStore) RecordProvisioning(_ context.Context, id int64, p Provisioning) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.att(id).prov = &p
+// refuseKeys refuses what the audit log refuses: a private key anywhere.
+func refuseKeys(steps []StepEntry, msg string) error {
+	if strings.Contains(strings.ToUpper(msg), "PRIVATE KEY") {
+		return errors.New("refusing to record a private key")
+	}
+	for _, st := range steps {
+		if strings.Contains(strings.ToUpper(st.Detail), "PRIVATE KEY") {
+			return errors.New("refusing to record a private key")
+		}
+	}
 	return nil
 }
 
-func (s *fakeStore) FinishAttempt(_ context.Context, id int64, o Outcome) error {
+func (s *fakeStore) FinishAttempt(_ context.Context, id int64, steps []StepEntry, p *Provisioning, o Outcome) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.writes++
+	if err := s.fails("FinishAttempt"); err != nil {
+		return err
+	}
 	a := s.att(id)
 	if a.finished {
 		return errors.New("attempt finished twice")
 	}
-	if strings.Contains(strings.ToUpper(o.Message), "PRIVATE KEY") {
-		return errors.New("refusing to record a private key")
+	if err := refuseKeys(steps, o.Message); err != nil {
+		return err
+	}
+	a.steps = append(a.steps, steps...)
+	if p != nil {
+		cp := *p
+		a.prov = &cp
 	}
 	a.finished, a.outcome = true, &o
 	return nil

@@ -8,10 +8,14 @@ import (
 	"time"
 )
 
-// attempt is one run of the pipeline on one board. Until the attempt
-// record is opened (right after the SN is reserved) finished steps wait in
-// pending; from then on every step is written as it ends, and the attempt
-// is always closed, whatever happens, before the result is published.
+// attempt is one run of the pipeline on one board. The attempt record is
+// opened right after the SN is reserved, in its own commit; finished steps
+// wait in pending and are written together, with the provisioning result
+// before the duplicate-key check and with the outcome at the end. The
+// audit log commits with fsync, so a step per commit cost a 32-slot line
+// most of its CPU; a crash in between still leaves the open attempt, which
+// the next start closes as interrupted. The attempt is always closed,
+// whatever happens, before the result is published.
 type attempt struct {
 	e       *Engine
 	ss      *slotState
@@ -171,7 +175,8 @@ func (a *attempt) reserve(ctx context.Context) *Failure {
 	return a.record(ctx, StepEntry{Step: StepReserve, Started: t0, Duration: e.clock.Now().Sub(t0), OK: true, Detail: "SN " + a.sn})
 }
 
-// open starts the attempt record and writes the steps that ran before it.
+// open starts the attempt record; the steps that ran before it stay in
+// pending for the next write.
 func (a *attempt) open(ctx context.Context, retest bool) *Failure {
 	e := a.e
 	id, err := e.store.StartAttempt(ctx, AttemptInfo{Batch: e.cfg.Batch, SN: a.sn, MAC: a.info.MAC, Slot: a.ss.slot.Name,
@@ -181,24 +186,25 @@ func (a *attempt) open(ctx context.Context, retest bool) *Failure {
 		return fail(StepReserve, ReasonStoreFailed, err, "open the attempt record: %v", err)
 	}
 	a.id = id
-	for _, s := range a.pending {
-		if err := e.store.RecordStep(ctx, id, s); err != nil {
-			return fail(s.Step, ReasonStoreFailed, err, "record step %s: %v", s.Step, err)
-		}
-	}
-	a.pending = nil
 	return nil
 }
 
-// record writes one finished step, or keeps it until the record is open.
-func (a *attempt) record(ctx context.Context, s StepEntry) *Failure {
+// record keeps one finished step for the next write of the attempt.
+func (a *attempt) record(_ context.Context, s StepEntry) *Failure {
+	a.pending = append(a.pending, s)
+	return nil
+}
+
+// flush writes the steps kept so far and the provisioning result in one
+// write, so that other boards' checks see this one's certificate.
+func (a *attempt) flush(ctx context.Context, step Step) *Failure {
 	if a.id == 0 {
-		a.pending = append(a.pending, s)
 		return nil
 	}
-	if err := a.e.store.RecordStep(context.WithoutCancel(ctx), a.id, s); err != nil {
-		return fail(s.Step, ReasonStoreFailed, err, "record step %s: %v", s.Step, err)
+	if err := a.e.store.RecordSteps(context.WithoutCancel(ctx), a.id, a.pending, &a.prov); err != nil {
+		return fail(step, ReasonStoreFailed, err, "record steps and provisioning: %v", err)
 	}
+	a.pending, a.hasProv = nil, false
 	return nil
 }
 
@@ -285,21 +291,30 @@ func (a *attempt) finish(ctx context.Context, f *Failure) (UnitResult, *Failure)
 		e.mu.Lock()
 		e.runAttempts++
 		e.mu.Unlock()
+		var prov *Provisioning
 		if a.hasProv {
-			if err := e.store.RecordProvisioning(rctx, a.id, a.prov); err != nil && f == nil {
-				f = fail(StepRecord, ReasonStoreFailed, err, "record provisioning: %v", err)
+			prov = &a.prov
+		}
+		outcome := func(f *Failure) Outcome {
+			o := Outcome{Passed: f == nil, Finished: now}
+			if f != nil {
+				o.Step, o.Kind, o.Reason, o.Message = f.Step, f.Kind, f.Reason, f.Message
 			}
+			return o
 		}
-		o := Outcome{Passed: f == nil, Finished: now}
-		if f != nil {
-			o.Step, o.Kind, o.Reason, o.Message = f.Step, f.Kind, f.Reason, f.Message
-		}
-		if err := e.store.FinishAttempt(rctx, a.id, o); err != nil {
-			e.emit(Event{Type: EvLog, Slot: a.ss.slot.Name, Message: fmt.Sprintf("audit log: close attempt %d: %v", a.id, err)})
+		if err := e.store.FinishAttempt(rctx, a.id, a.pending, prov, outcome(f)); err != nil {
+			// Nothing of it was kept (a step refused, a full disk): close
+			// the attempt with its outcome alone, so it does not read as
+			// interrupted, and fail a board that had passed.
+			e.emit(Event{Type: EvLog, Slot: a.ss.slot.Name, Message: fmt.Sprintf("audit log: record attempt %d: %v", a.id, err)})
 			if f == nil {
-				f = fail(StepRecord, ReasonStoreFailed, err, "close the attempt record: %v", err)
+				f = fail(StepRecord, ReasonStoreFailed, err, "record the attempt: %v", err)
+			}
+			if err := e.store.FinishAttempt(rctx, a.id, nil, nil, outcome(f)); err != nil {
+				e.emit(Event{Type: EvLog, Slot: a.ss.slot.Name, Message: fmt.Sprintf("audit log: close attempt %d: %v", a.id, err)})
 			}
 		}
+		a.pending = nil
 	}
 	e.mu.Lock()
 	a.ss.stats.Attempts++

@@ -15,8 +15,9 @@ import (
 	"fleetline/station/audit"
 )
 
-// crashStore stops writing once the flash step is recorded, as a station
-// that lost power mid-board would: the attempt stays open in the log.
+// crashStore loses power right after the attempt record is opened, as a
+// station that lost power mid-board would: the steps kept in memory are
+// gone and the attempt stays open in the log.
 type crashStore struct {
 	AuditStore
 	crashed atomic.Bool
@@ -24,23 +25,24 @@ type crashStore struct {
 
 var errPowerCut = errors.New("power cut")
 
-func (c *crashStore) RecordStep(ctx context.Context, id int64, s StepEntry) error {
+func (c *crashStore) StartAttempt(ctx context.Context, a AttemptInfo) (int64, error) {
 	if c.crashed.Load() {
-		return errPowerCut
+		return 0, errPowerCut
 	}
-	err := c.AuditStore.RecordStep(ctx, id, s)
-	if s.Step == StepFlash {
-		c.crashed.Store(true)
-	}
-	return err
+	id, err := c.AuditStore.StartAttempt(ctx, a)
+	c.crashed.Store(true)
+	return id, err
 }
 
-func (c *crashStore) FinishAttempt(ctx context.Context, id int64, o Outcome) error {
-	if c.crashed.Load() {
-		return errPowerCut
-	}
-	return c.AuditStore.FinishAttempt(ctx, id, o)
+func (c *crashStore) RecordSteps(context.Context, int64, []StepEntry, *Provisioning) error {
+	return errPowerCut
 }
+
+func (c *crashStore) FinishAttempt(context.Context, int64, []StepEntry, *Provisioning, Outcome) error {
+	return errPowerCut
+}
+
+func (c *crashStore) Confirm(context.Context, string, string) error { return errPowerCut }
 
 func TestLineCrashAndResume(t *testing.T) {
 	v := newVLine(t, vlineOpts{boards: 1})

@@ -122,47 +122,118 @@ func (t *tx) openAttempt(id int64) error {
 
 // RecordStep appends a step to an open attempt.
 func (s *Store) RecordStep(ctx context.Context, attempt int64, st Step) error {
-	m := st.Measurements
-	if m == nil {
-		m = []Measurement{}
+	return s.RecordSteps(ctx, attempt, []Step{st}, nil)
+}
+
+// RecordSteps appends finished steps and, when p is not nil, the
+// provisioning result to an open attempt in one transaction: a station
+// that keeps an attempt's steps until it has something durable to say
+// pays for one commit instead of one per step. Nothing is kept when any
+// record is refused.
+func (s *Store) RecordSteps(ctx context.Context, attempt int64, steps []Step, p *Provisioning) error {
+	if len(steps) == 0 && p == nil {
+		return nil
 	}
-	js, err := json.Marshal(m)
+	rows, err := stepRows(attempt, steps)
 	if err != nil {
-		return fmt.Errorf("record step %s of attempt %d: measurements: %w", st.Name, attempt, err)
+		return err
 	}
-	return s.write(ctx, fmt.Sprintf("record step %s of attempt %d", st.Name, attempt), func(t *tx) error {
+	return s.write(ctx, fmt.Sprintf("record %s of attempt %d", what(steps, p), attempt), func(t *tx) error {
 		if err := t.openAttempt(attempt); err != nil {
 			return err
 		}
-		_, err := t.appendRow("steps", attempt, st.Name, stamp(st.Start), stamp(st.End), st.Result, st.Message, string(js))
-		return err
+		return t.appendAttemptRows(attempt, rows, p)
 	})
 }
 
 // RecordProvisioning appends the provisioning result of an open attempt.
 func (s *Store) RecordProvisioning(ctx context.Context, attempt int64, p Provisioning) error {
-	return s.write(ctx, fmt.Sprintf("record provisioning of attempt %d", attempt), func(t *tx) error {
-		if err := t.openAttempt(attempt); err != nil {
-			return err
-		}
-		_, err := t.appendRow("provisioning", attempt, p.ThingName, p.DeviceCertID, p.CertSHA256,
-			p.PublicKeySHA256, p.ClaimCertSerial, stamp(t.now), p.DeviceCertSerial)
-		return err
-	})
+	return s.RecordSteps(ctx, attempt, nil, &p)
 }
 
 // FinishAttempt ends an open attempt; an attempt ends once (ErrFinished).
 func (s *Store) FinishAttempt(ctx context.Context, attempt int64, o Outcome) error {
+	return s.CompleteAttempt(ctx, attempt, nil, nil, o)
+}
+
+// CompleteAttempt appends an open attempt's remaining steps, its
+// provisioning result when p is not nil, and its end, in one transaction
+// and in that order. Either all of it is recorded or none: an attempt
+// whose completion failed is still open, and the station may close it
+// with FinishAttempt (InterruptOpenAttempts does after a crash).
+func (s *Store) CompleteAttempt(ctx context.Context, attempt int64, steps []Step, p *Provisioning, o Outcome) error {
 	if o.Result != OutcomePass && o.Result != OutcomeFail {
 		return fmt.Errorf("finish attempt %d: result %q (want pass or fail): %w", attempt, o.Result, ErrInvalid)
+	}
+	rows, err := stepRows(attempt, steps)
+	if err != nil {
+		return err
 	}
 	return s.write(ctx, fmt.Sprintf("finish attempt %d", attempt), func(t *tx) error {
 		if err := t.openAttempt(attempt); err != nil {
 			return err
 		}
+		if err := t.appendAttemptRows(attempt, rows, p); err != nil {
+			return err
+		}
 		_, err := t.appendRow("attempt_ends", attempt, o.Result, o.ReasonCode, o.ReasonKind, o.Message, stamp(t.now))
 		return err
 	})
+}
+
+// stepRow is a step ready for the steps table.
+type stepRow struct {
+	st   Step
+	meas string // measurements as JSON
+}
+
+// stepRows encodes steps' measurements before the transaction starts.
+func stepRows(attempt int64, steps []Step) ([]stepRow, error) {
+	rows := make([]stepRow, len(steps))
+	for i, st := range steps {
+		m := st.Measurements
+		if m == nil {
+			m = []Measurement{}
+		}
+		js, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("record step %s of attempt %d: measurements: %w", st.Name, attempt, err)
+		}
+		rows[i] = stepRow{st: st, meas: string(js)}
+	}
+	return rows, nil
+}
+
+// appendAttemptRows appends steps then the provisioning result, if any.
+func (t *tx) appendAttemptRows(attempt int64, rows []stepRow, p *Provisioning) error {
+	for _, r := range rows {
+		st := r.st
+		if _, err := t.appendRow("steps", attempt, st.Name, stamp(st.Start), stamp(st.End), st.Result, st.Message, r.meas); err != nil {
+			if len(rows) > 1 {
+				err = fmt.Errorf("step %s: %w", st.Name, err)
+			}
+			return err
+		}
+	}
+	if p == nil {
+		return nil
+	}
+	_, err := t.appendRow("provisioning", attempt, p.ThingName, p.DeviceCertID, p.CertSHA256,
+		p.PublicKeySHA256, p.ClaimCertSerial, stamp(t.now), p.DeviceCertSerial)
+	return err
+}
+
+// what names the records of a RecordSteps call in its errors.
+func what(steps []Step, p *Provisioning) string {
+	switch {
+	case len(steps) == 1 && p == nil:
+		return "step " + steps[0].Name
+	case len(steps) == 0:
+		return "provisioning"
+	case p == nil:
+		return fmt.Sprintf("%d steps", len(steps))
+	}
+	return fmt.Sprintf("%d steps and provisioning", len(steps))
 }
 
 // InterruptOpenAttempts closes every attempt of station that has no end as
