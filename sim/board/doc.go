@@ -50,7 +50,13 @@
 //     length field that disagrees with the data fails 01 05. MEM_DATA
 //     lands in RAM, where READ_REG reads it back.
 //   - FLASH_DEFL_DATA inflates the zlib stream across blocks (01 0B when
-//     corrupt). SPI_FLASH_MD5 answers 32 lower-case hex characters (01 09
+//     corrupt); inflated bytes reach the flash per 32 KiB window and after
+//     the last announced block, so a stream that ends early stays unwritten,
+//     and a block after the stream's end is never answered (the loader
+//     hangs until reset). MEM_END(1) leaves the MEM session open.
+//   - Range checks use the size SPI_SET_PARAMS declared; before it the
+//     real ROMs assume 2 MiB (Config.StrictFlashSize models that; off, the
+//     fitted size applies from reset). SPI_FLASH_MD5 answers 32 lower-case hex characters (01 09
 //     past the end). READ_FLASH_SLOW always returns 64 bytes (01 0A over 64).
 //   - MEM_END with an entry point jumps away: the board falls silent (no
 //     stub is modelled). FLASH_END 0 reboots (reply, c0 c0, banner with

@@ -10,6 +10,11 @@ import (
 // errInflaterClosed ends the inflater goroutine when a session is dropped.
 var errInflaterClosed = errors.New("inflate session closed")
 
+// errStreamEnded is a block fed after the zlib stream's end. The real ROM
+// never returns from such a block (under QEMU both the ESP32 and the C3
+// loaders fall silent until reset).
+var errStreamEnded = errors.New("data after the end of the deflate stream")
+
 // inflater decompresses one FLASH_DEFL session's zlib stream as its blocks
 // arrive. compress/zlib cannot resume after its source runs dry, so it runs
 // in its own goroutine reading from a source that blocks; feed hands over a
@@ -105,7 +110,7 @@ func (f *inflater) feed(data []byte) (int, error) {
 	defer f.mu.Unlock()
 	if f.done {
 		if f.err == nil {
-			return 0, nil // data after the end of the stream is ignored
+			return 0, errStreamEnded
 		}
 		return 0, f.err
 	}

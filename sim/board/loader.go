@@ -15,6 +15,10 @@ const (
 	reqBufSize    = rom.HeaderLen + rom.DataHeaderLen + rom.MemBlockROM + 8
 	replyBufSize  = 128
 	flashMaxBlock = 0x1000 // 0x400, 0x800 and 0x1000 are accepted, 0x4000 is refused
+	// romDefaultFlashSize is the flash size both ROMs assume until
+	// SPI_SET_PARAMS names one: MD5, READ_FLASH_SLOW and FLASH_BEGIN past
+	// 2 MiB fail before it, whatever chip is fitted (Config.StrictFlashSize).
+	romDefaultFlashSize = 2 << 20
 )
 
 // loader is the ROM serial loader's state.
@@ -27,7 +31,7 @@ type loader struct {
 	lastOp  rom.Op             // last command handled, echoed by "unsupported" replies
 	lastErr byte               // error byte left over on later successful replies
 	w       *writeSession
-	spiSize uint32 // total size from SPI_SET_PARAMS (kept; bounds use the real chip's size)
+	spiSize uint32 // flash size the ROM believes in: romDefaultFlashSize until SPI_SET_PARAMS
 	stub    bool   // the esptool stub model has taken over (see stub.go)
 	read    *stubRead
 }
@@ -41,11 +45,13 @@ type writeSession struct {
 	next      uint32 // next sequence number expected
 	accepted  uint32 // blocks written so far
 	written   uint32 // bytes of accepted blocks: the next block goes to offset+written
+	blocks    uint32 // block count announced by *_BEGIN
 	inf       *inflater
+	pending   []byte // inflated bytes not yet written (FLASH_DEFL)
 }
 
 func newLoader(p *chipProfile) *loader {
-	l := &loader{p: p}
+	l := &loader{p: p, spiSize: romDefaultFlashSize}
 	l.dec.Lenient = true // the ROM drops a bad escape's Esc and keeps the byte
 	l.dec.MaxFrame = reqBufSize
 	return l
@@ -70,6 +76,12 @@ func (l *loader) supports(op rom.Op) bool {
 		return l.p.secInfo
 	}
 	return false
+}
+
+// flashLimit is where the ROM's range checks end: the size SPI_SET_PARAMS
+// declared (2 MiB before it), but never past the chip actually fitted.
+func (l *loader) flashLimit(fitted uint32) uint64 {
+	return uint64(min(l.spiSize, fitted))
 }
 
 // word reads request data word i from the persistent buffer.

@@ -42,19 +42,46 @@ func (b *Board) beginLocked(l *loader, op rom.Op, dlen int) result {
 	}
 	end := uint64(offset) + uint64(size)
 	end = (end + SectorSize - 1) / SectorSize * SectorSize
-	if end > uint64(b.flash.size) {
+	if end > l.flashLimit(b.flash.size) {
 		return fail(rom.ErrOperationFailed)
 	}
 	n := uint32(end) - offset
 	if err := b.flash.erase(offset, n); err != nil {
 		return fail(rom.ErrOperationFailed)
 	}
-	w := &writeSession{kind: op, offset: offset, size: size, blockSize: blockSize}
+	w := &writeSession{kind: op, offset: offset, size: size, blockSize: blockSize, blocks: l.word(1)}
 	if op == rom.OpFlashDeflBegin {
-		w.inf = newInflater(func(p []byte, pos uint32) error { return b.programLocked(offset+pos, p) })
+		w.inf = newInflater(func(p []byte, _ uint32) error { return b.inflatedLocked(w, p) })
 	}
 	l.w = w
 	return result{cost: b.costs.erase(offset, n)}
+}
+
+// inflateWindow is the ROM inflater's output buffer (its 32 KiB
+// dictionary): inflated bytes reach the flash when it fills, and when the
+// last block the session announced has been inflated. A stream that ends
+// in an earlier block stays in the buffer (the real ROM under QEMU leaves
+// the flash blank then).
+const inflateWindow = 32 << 10
+
+// inflatedLocked takes inflated bytes from a FLASH_DEFL session's
+// inflater and writes out every full window.
+func (b *Board) inflatedLocked(w *writeSession, p []byte) error {
+	w.pending = append(w.pending, p...)
+	for len(w.pending) >= inflateWindow {
+		if err := b.flushInflatedLocked(w, inflateWindow); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushInflatedLocked writes the first n pending inflated bytes.
+func (b *Board) flushInflatedLocked(w *writeSession, n int) error {
+	err := b.programLocked(w.offset+w.written, w.pending[:n])
+	w.written += uint32(n)
+	w.pending = append(w.pending[:0], w.pending[n:]...)
+	return err
 }
 
 // programLocked writes data at addr, honouring the flash-failure fault.
@@ -114,8 +141,14 @@ func (b *Board) dataLocked(l *loader, op rom.Op, dlen int) result {
 	}
 	w.accepted++
 	produced, err := w.inf.feed(data)
+	if err == nil && seq+1 >= w.blocks && len(w.pending) > 0 {
+		err = b.flushInflatedLocked(w, len(w.pending))
+	}
 	cost := b.costs.rate(produced, romInflateRate) + b.costs.program(produced)
 	switch {
+	case errors.Is(err, errStreamEnded):
+		b.mode = modeStalled
+		return result{silent: true}
 	case errors.Is(err, errFlashWrite):
 		return result{failed: true, code: rom.ErrFlashWrite, cost: cost}
 	case err != nil:
@@ -147,7 +180,11 @@ func (b *Board) flashEndLocked(l *loader, op rom.Op) result {
 // it is configured to take the code for esptool's stub (Config.EsptoolStub).
 func (b *Board) memEndLocked(l *loader) result {
 	noExec := l.word(0) != 0
-	l.w = nil
+	if !noExec {
+		l.w = nil
+	}
+	// With no_exec the session stays open: the real ROM accepts the next
+	// MEM_DATA in sequence after a MEM_END(1).
 	return result{after: func(at time.Time) {
 		switch {
 		case noExec:
@@ -165,7 +202,7 @@ func (b *Board) memEndLocked(l *loader) result {
 // previous hex text in the reply.
 func (b *Board) md5Locked(l *loader) result {
 	addr, size := l.word(0), l.word(1)
-	if uint64(addr)+uint64(size) > uint64(b.flash.size) {
+	if uint64(addr)+uint64(size) > l.flashLimit(b.flash.size) {
 		return result{dataLen: rom.MD5HexLen, failed: true, code: rom.ErrFlashRead}
 	}
 	sum := b.flash.md5Sum(addr, size)
@@ -180,7 +217,7 @@ func (b *Board) readSlowLocked(l *loader) result {
 	if size > rom.ReadFlashSlowMax {
 		return result{dataLen: rom.ReadFlashSlowMax, failed: true, code: rom.ErrReadLength}
 	}
-	if uint64(addr)+uint64(size) > uint64(b.flash.size) {
+	if uint64(addr)+uint64(size) > l.flashLimit(b.flash.size) {
 		return result{dataLen: rom.ReadFlashSlowMax, failed: true, code: rom.ErrFlashRead}
 	}
 	b.flash.readAt(l.reply[:size], addr)

@@ -216,7 +216,7 @@ func newDiffBoard(t *testing.T, chip string) wire {
 		chip, macString(diffMAC), rev, diffFlashID, 0x50)
 	path, _ := statePaths(dir, 0)
 	must(t, os.WriteFile(path, []byte(sf), 0o644))
-	b := newBoard(t, Config{Chip: chip, StateDir: dir})
+	b := newBoard(t, Config{Chip: chip, StateDir: dir, StrictFlashSize: true})
 	p, err := b.Open()
 	must(t, err)
 	c := &romClient{t: t, b: b, p: p}
@@ -288,7 +288,7 @@ func TestQEMUDiff(t *testing.T) {
 			steps := diffSteps(chip)
 			q := startQEMU(t, dir, chip)
 			syncUp(t, q)
-			want := runSteps(t, q, steps, 400*time.Millisecond, 5*time.Second)
+			want := runSteps(t, q, steps, 300*time.Millisecond, 5*time.Second)
 			if d := os.Getenv("FLEETLINE_QEMU_DUMP"); d != "" {
 				var out strings.Builder
 				for i, s := range steps {

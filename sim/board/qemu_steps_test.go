@@ -206,6 +206,14 @@ func diffSteps(chip string) []diffStep {
 	}
 	add(readReg("SPI poll CMD", a.spi))
 	add(readReg("SPI read W0 (JEDEC id)", a.spi+a.w0))
+	// The ROM's idea of the flash size before any SPI_SET_PARAMS.
+	add(one("MD5 top 256 before SET_PARAMS", rom.OpSPIFlashMD5, rom.MD5Data(0x3FFF00, 0x100)))
+	add(one("READ_FLASH_SLOW top before SET_PARAMS", rom.OpReadFlashSlow, rom.ReadFlashSlowData(0x3FFFF0, 16)))
+	add(one("MD5 at 0x1F00000 before SET_PARAMS", rom.OpSPIFlashMD5, rom.MD5Data(0x1F00000, 0x100)))
+	for _, end := range []uint32{1 << 20, 2 << 20, 4 << 20, 16 << 20} {
+		add(one("MD5 16 below "+hex32(end)+" before SET_PARAMS", rom.OpSPIFlashMD5, rom.MD5Data(end-16, 16)))
+		add(one("MD5 16 across "+hex32(end)+" before SET_PARAMS", rom.OpSPIFlashMD5, rom.MD5Data(end-8, 16)))
+	}
 	add(one("SPI_SET_PARAMS", rom.OpSPISetParams, rom.DefaultSPIParams(4<<20).Marshal()))
 	add(one("GET_SECURITY_INFO", rom.OpGetSecurityInfo, nil))
 
@@ -294,11 +302,92 @@ func diffSteps(chip string) []diffStep {
 	add(one("MEM_END no_exec", rom.OpMemEnd, rom.MemEnd{NoExec: true}.Marshal()))
 	add(readReg("READ_REG magic after MEM_END", chipDetectMagicAddr))
 
+	// More edges: sizes set by SPI_SET_PARAMS, empty and partial requests,
+	// sessions left open, RAM uploads with bad blocks.
+	add(one("SPI_SET_PARAMS 1 MiB", rom.OpSPISetParams, rom.DefaultSPIParams(1<<20).Marshal()))
+	add(one("MD5 past 1 MiB", rom.OpSPIFlashMD5, rom.MD5Data(0x100000-0x10, 0x20)))
+	add(one("READ_FLASH_SLOW past 1 MiB", rom.OpReadFlashSlow, rom.ReadFlashSlowData(0x180000, 16)))
+	add(one("FLASH_BEGIN past 1 MiB", rom.OpFlashBegin, begin(a, rom.OpFlashBegin, 0x1000, 4, 0x400, 0x180000)))
+	add(one("SPI_ATTACH keeps the size?", rom.OpSPIAttach, rom.SPIAttachData(0)))
+	add(one("MD5 past 1 MiB after SPI_ATTACH", rom.OpSPIFlashMD5, rom.MD5Data(0x100000-0x10, 0x20)))
+	add(one("SPI_SET_PARAMS 4 MiB", rom.OpSPISetParams, rom.DefaultSPIParams(4<<20).Marshal()))
+	add(one("MD5 up to the end", rom.OpSPIFlashMD5, rom.MD5Data(0x3FFFF0, 0x10)))
+	add(one("READ_FLASH_SLOW up to the end", rom.OpReadFlashSlow, rom.ReadFlashSlowData(0x3FFFF0, 0x10)))
+	add(one("FLASH_BEGIN past the end", rom.OpFlashBegin, begin(a, rom.OpFlashBegin, 0x2000, 8, 0x400, 0x3FF000)))
+	add(one("FLASH_BEGIN size 0", rom.OpFlashBegin, begin(a, rom.OpFlashBegin, 0, 0, 0x400, 0)))
+	add(one("FLASH_DATA after size-0 begin", rom.OpFlashData, rom.DataBlock(0, pattern(0x400, 0x40))))
+	add(one("MD5 size 0", rom.OpSPIFlashMD5, rom.MD5Data(0x1000, 0)))
+	add(one("READ_FLASH_SLOW size 0", rom.OpReadFlashSlow, rom.ReadFlashSlowData(0x1000, 0)))
+	add(one("READ_FLASH_SLOW past the end", rom.OpReadFlashSlow, rom.ReadFlashSlowData(0x3FFFF0, 32)))
+	add(one("WRITE_REG no groups", rom.OpWriteReg, nil))
+	add(one("WRITE_REG 20 bytes", rom.OpWriteReg, append(rom.WriteRegData(rom.RegWrite{Addr: a.ram + 8, Value: 7, Mask: 0xFF}), 1, 2, 3, 4)))
+	add(readReg("READ_REG after partial WRITE_REG", a.ram+8))
+	add(one("SPI_ATTACH HSPI", rom.OpSPIAttach, rom.SPIAttachData(1)))
+	add(one("SPI_ATTACH default", rom.OpSPIAttach, rom.SPIAttachData(0)))
+	add(one("SPI_ATTACH 4 bytes", rom.OpSPIAttach, rom.SPIAttachData(0)[:4]))
+	add(one("FLASH_BEGIN 0x50000", rom.OpFlashBegin, begin(a, rom.OpFlashBegin, 0x1000, 4, 0x400, 0x50000)))
+	add(diffStep{name: "SYNC in a flash session", send: req(rom.OpSync, rom.SyncData), replies: 8})
+	add(one("FLASH_DATA seq 0 after SYNC", rom.OpFlashData, rom.DataBlock(0, pattern(0x400, 0x50))))
+	// (A MEM_DATA here, with no MEM session open, crashes the real ROM:
+	// the C3 panics with a store access fault, the ESP32 falls silent.
+	// The board refuses it with 01 05 instead; see the package notes.)
+	add(one("FLASH_DATA seq 1", rom.OpFlashData, rom.DataBlock(1, pattern(0x400, 0x52))))
+	add(one("MD5 0x50000", rom.OpSPIFlashMD5, rom.MD5Data(0x50000, 0x800)))
+	add(one("MEM_BEGIN block 0x1801", rom.OpMemBegin, rom.Begin{Size: 0x40, Blocks: 1, BlockSize: 0x1801, Offset: mem}.Marshal()))
+	add(one("MEM_BEGIN", rom.OpMemBegin, rom.Begin{Size: 0x40, Blocks: 2, BlockSize: 0x20, Offset: mem}.Marshal()))
+	add(diffStep{name: "MEM_DATA bad checksum", replies: 1, send: badChecksum(rom.OpMemData, 0, pattern(0x20, 0x60))})
+	add(one("MEM_DATA seq 1", rom.OpMemData, rom.DataBlock(1, pattern(0x20, 0x61))))
+	add(readReg("READ_REG RAM +0", mem), readReg("READ_REG RAM +0x20", mem+0x20))
+	add(one("FLASH_DATA in a MEM session", rom.OpFlashData, rom.DataBlock(2, pattern(0x400, 0x62))))
+	add(one("MEM_END no_exec", rom.OpMemEnd, rom.MemEnd{NoExec: true}.Marshal()))
+	add(one("MEM_DATA after MEM_END", rom.OpMemData, rom.DataBlock(2, pattern(0x20, 0x63))))
+	add(one("FLASH_DEFL_BEGIN 0x60000", rom.OpFlashDeflBegin, begin(a, rom.OpFlashDeflBegin, 0x1000, 2, 0x400, 0x60000)))
+	z2 := zdeflate(pattern(0x400, 0x70))
+	add(one("FLASH_DEFL_DATA whole stream", rom.OpFlashDeflData, rom.DataBlock(0, z2)))
+	add(one("MD5 0x60000", rom.OpSPIFlashMD5, rom.MD5Data(0x60000, 0x800)))
+	add(one("READ_FLASH_SLOW 0x60000", rom.OpReadFlashSlow, rom.ReadFlashSlowData(0x60000, 16)))
+	add(one("READ_FLASH_SLOW 0x603f0", rom.OpReadFlashSlow, rom.ReadFlashSlowData(0x603F0, 32)))
+	add(one("READ_FLASH_SLOW 0x607f0", rom.OpReadFlashSlow, rom.ReadFlashSlowData(0x607F0, 32)))
+	// (A FLASH_DEFL_END here, with the stream's output still buffered,
+	// fails 01 06 on the real ROM and the loader stays; the board does not
+	// model that check, so the step is left out.)
+
+	// When does inflated output reach the flash?
+	for _, v := range []struct {
+		name         string
+		size, blocks uint32
+		off          uint32
+		split        int
+	}{
+		{"size 0x400 blocks 1", 0x400, 1, 0x80000, 0},
+		{"size 0x1000 blocks 1", 0x1000, 1, 0x90000, 0},
+		{"size 0x400 blocks 2", 0x400, 2, 0xA0000, 0x100},
+		{"size 0x1000 blocks 2 split", 0x1000, 2, 0xB0000, 0x100},
+	} {
+		add(one("DEFL_BEGIN "+v.name, rom.OpFlashDeflBegin, begin(a, rom.OpFlashDeflBegin, v.size, v.blocks, 0x400, v.off)))
+		if v.split == 0 {
+			add(one("DEFL_DATA "+v.name, rom.OpFlashDeflData, rom.DataBlock(0, z2)))
+		} else {
+			add(one("DEFL_DATA 0 "+v.name, rom.OpFlashDeflData, rom.DataBlock(0, z2[:v.split])))
+			add(one("READ_FLASH_SLOW mid "+v.name, rom.OpReadFlashSlow, rom.ReadFlashSlowData(v.off, 16)))
+			add(one("DEFL_DATA 1 "+v.name, rom.OpFlashDeflData, rom.DataBlock(1, z2[v.split:])))
+		}
+		add(one("READ_FLASH_SLOW "+v.name, rom.OpReadFlashSlow, rom.ReadFlashSlowData(v.off, 16)))
+		add(one("READ_FLASH_SLOW end "+v.name, rom.OpReadFlashSlow, rom.ReadFlashSlowData(v.off+0x3F0, 16)))
+	}
+
 	if a.changeBaud {
 		add(known(diffStep{name: "CHANGE_BAUDRATE 460800", send: req(rom.OpChangeBaudrate, rom.ChangeBaudData(460800, 0)), replies: 1, hostBaud: 460800},
 			knownBaud, sameFrames))
 		add(diffStep{name: "SYNC at 460800", send: req(rom.OpSync, rom.SyncData), replies: 8})
 		add(readReg("READ_REG UART_CLKDIV at 460800", a.clkdiv))
 	}
+
+	// Last, as it leaves the loader hung until reset: a block after the
+	// end of a deflate stream is never answered.
+	add(one("FLASH_DEFL_BEGIN 0x70000", rom.OpFlashDeflBegin, begin(a, rom.OpFlashDeflBegin, 0x1000, 2, 0x400, 0x70000)))
+	add(one("FLASH_DEFL_DATA whole stream", rom.OpFlashDeflData, rom.DataBlock(0, z2)))
+	add(diffStep{name: "FLASH_DEFL_DATA past stream end", send: req(rom.OpFlashDeflData, rom.DataBlock(1, z2))})
+	add(diffStep{name: "READ_REG while hung", send: req(rom.OpReadReg, rom.ReadRegData(chipDetectMagicAddr))})
 	return s
 }

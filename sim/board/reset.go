@@ -98,6 +98,9 @@ func (b *Board) resetLocked(cause resetCause, download bool, now time.Time) {
 		b.strap = b.p.strapDL
 		b.mode = modeROM
 		b.rom = newLoader(b.p)
+		if !b.cfg.StrictFlashSize {
+			b.rom.spiSize = b.flash.size
+		}
 		b.emitLocked(now, []byte(b.p.banner(cause, true)))
 	} else {
 		b.strap = b.p.strapFlash

@@ -205,6 +205,8 @@ func (b *Board) stubDataLocked(l *loader, req rom.Request) ([]byte, time.Duratio
 		produced, err := ws.inf.feed(blk.Data)
 		cost := b.costs.rate(produced, 2*romInflateRate) + b.costs.program(produced)
 		switch {
+		case errors.Is(err, errStreamEnded):
+			return nil, cost, 0 // the stub ignores data after the stream's end
 		case errors.Is(err, errFlashWrite):
 			return nil, cost, rom.StubErrSPIOp
 		case err != nil:
