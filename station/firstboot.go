@@ -203,6 +203,15 @@ func (a *attempt) next(ctx context.Context, lines <-chan lineOrErr, r *bootRepor
 		case errors.Is(err, selftest.ErrNotMarked):
 			continue
 		case errors.Is(err, selftest.ErrUnknownType):
+			// A newer firmware's message: named in the log, its body (which
+			// the station cannot vet for secrets) left out.
+			name := "?"
+			if u, ok := m.(selftest.Unknown); ok {
+				name = u.Name
+			} else if u, ok := m.(*selftest.Unknown); ok {
+				name = u.Name
+			}
+			a.e.emit(Event{Type: EvLog, Slot: a.ss.slot.Name, Message: fmt.Sprintf("console: ignored protocol message of unknown type %.32q", name)})
 			continue
 		case err != nil:
 			r.bad++
