@@ -50,12 +50,14 @@ type wire interface {
 	write(p []byte) error
 	read(p []byte, d time.Duration) (int, error) // errWireTimeout when quiet for d
 	setBaud(baud int)                            // the host's rate (a TCP socket has none)
+	holdGPIO0()                                  // assert DTR: GPIO0 low through the auto-reset circuit
 }
 
 type tcpWire struct{ c net.Conn }
 
 func (w tcpWire) write(p []byte) error { _, err := w.c.Write(p); return err }
 func (w tcpWire) setBaud(int)          {}
+func (w tcpWire) holdGPIO0()           {}
 func (w tcpWire) read(p []byte, d time.Duration) (int, error) {
 	w.c.SetReadDeadline(time.Now().Add(d))
 	n, err := w.c.Read(p)
@@ -70,6 +72,7 @@ type boardWire struct{ p *Port }
 
 func (w boardWire) write(p []byte) error { _, err := w.p.Write(p); return err }
 func (w boardWire) setBaud(b int)        { w.p.SetBaud(b) }
+func (w boardWire) holdGPIO0()           { w.p.SetLines(true, false) }
 func (w boardWire) read(p []byte, d time.Duration) (int, error) {
 	w.p.SetReadTimeout(d)
 	n, err := w.p.Read(p)
@@ -250,6 +253,9 @@ func runSteps(t *testing.T, w wire, steps []diffStep, quiet, long time.Duration)
 	t.Helper()
 	out := make(transcript, len(steps))
 	for i, s := range steps {
+		if s.holdGPIO0 {
+			w.holdGPIO0()
+		}
 		must(t, w.write(s.send))
 		raw, err := collect(w, s.replies, quiet, long)
 		if err != nil {

@@ -15,6 +15,9 @@ type diffStep struct {
 	send     []byte // raw bytes on the wire, SLIP framing included
 	replies  int    // frames to wait for before waiting for quiet
 	hostBaud int    // the host switches to this rate after the step
+	// holdGPIO0 asserts DTR on the board (GPIO0 low) before the step, as
+	// QEMU's strap option holds it.
+	holdGPIO0 bool
 	// known, when set, names a difference that comes from QEMU's
 	// peripheral models rather than the ROM's code; allowed says whether
 	// what was seen is that difference.
@@ -85,6 +88,14 @@ func sameExceptValue(qf [][]byte, qn []byte, bf [][]byte, bn []byte) bool {
 		}
 	}
 	return true
+}
+
+// sameExceptBoot allows banners that agree up to the boot-mode field (it
+// and the line after it name the strap mode).
+func sameExceptBoot(qf [][]byte, qn []byte, bf [][]byte, bn []byte) bool {
+	q, _, okq := bytes.Cut(qn, []byte("boot:"))
+	b, _, okb := bytes.Cut(bn, []byte("boot:"))
+	return sameFrames(qf, nil, bf, nil) && okq && okb && bytes.Equal(q, b)
 }
 
 // sameFrames allows any difference in the bytes between frames.
@@ -374,6 +385,19 @@ func diffSteps(chip string) []diffStep {
 		}
 		add(one("READ_FLASH_SLOW "+v.name, rom.OpReadFlashSlow, rom.ReadFlashSlowData(v.off, 16)))
 		add(one("READ_FLASH_SLOW end "+v.name, rom.OpReadFlashSlow, rom.ReadFlashSlowData(v.off+0x3F0, 16)))
+	}
+
+	// FLASH_END(0) after esptool's FLASH_BEGIN(0, 0) reboots: the reply,
+	// then the banner again. QEMU's strap stays at download mode, so the
+	// board holds GPIO0 low (DTR) across the reboot to match. On the
+	// ESP32 under QEMU the software reset produced no output at all
+	// within 10 s, so only the C3 is compared.
+	if a.changeBaud {
+		add(one("FLASH_BEGIN 0 0", rom.OpFlashBegin, begin(a, rom.OpFlashBegin, 0, 0, 0x400, 0)))
+		add(known(diffStep{name: "FLASH_END reboot", send: req(rom.OpFlashEnd, rom.EndData(false)), replies: 1, holdGPIO0: true},
+			knownStrap, sameExceptBoot))
+		add(diffStep{name: "SYNC after reboot", send: req(rom.OpSync, rom.SyncData), replies: 8})
+		add(readReg("READ_REG magic after reboot", chipDetectMagicAddr))
 	}
 
 	if a.changeBaud {
