@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
@@ -106,15 +105,23 @@ func (s *Store) snapshot(ctx context.Context, n int) ([]*sql.Tx, func(), error) 
 	return nil, nil, fmt.Errorf("the log kept changing while verify started; retry: %w", ErrBusy)
 }
 
-// walk merges the record stream with the table streams.
+// walk merges the record stream with the table streams. It checks order,
+// links and rows itself and leaves the hashes to the hasher pool, whose
+// results it takes in order, so a bad hash earlier in the chain is reported
+// before a later problem of any kind.
 func walk(recs *recordStream, tables map[string]*stream) (VerifyReport, error) {
 	rep := VerifyReport{}
-	prev, lastSeq := append([]byte(nil), zeroHash...), int64(0)
+	h := newHasher()
+	defer h.stop()
+	prev, lastSeq := zeroHash, int64(0)
+	// bad reports b, unless a record before it has a bad hash.
 	bad := func(b BadRecord) (VerifyReport, error) {
+		if hb := h.drain(); hb != nil {
+			return badHash(rep, hb)
+		}
 		rep.Bad, rep.Head = &b, hex.EncodeToString(prev)
 		return rep, nil
 	}
-	var buf []byte
 	for {
 		r, ok, err := recs.next()
 		if err != nil {
@@ -149,14 +156,14 @@ func walk(recs *recordStream, tables map[string]*stream) (VerifyReport, error) {
 			br.Problem = "row has a value of the wrong type: " + row.bad.Error()
 			return bad(br)
 		}
-		buf = appendHead(buf[:0], r.prev, r.seq, r.tbl, r.rowID)
-		buf = append(buf, row.tail...)
-		if sum := sha256.Sum256(buf); !bytes.Equal(sum[:], r.hash) {
-			br.Problem = "row or record edited: hash does not match"
-			return bad(br)
+		b := h.batch()
+		b.buf = appendHead(b.buf, r.prev, r.seq, r.tbl, r.rowID)
+		b.buf = append(b.buf, row.tail...)
+		if hb := h.add(hashRec{seq: r.seq, rowID: r.rowID, tbl: r.tbl, prev: r.prev, hash: r.hash}); hb != nil {
+			return badHash(rep, hb)
 		}
 		st.advance()
-		prev, lastSeq = append(prev[:0], r.hash...), r.seq
+		prev, lastSeq = r.hash, r.seq
 		rep.Records = r.seq
 	}
 	for _, tbl := range chainTables {
@@ -168,6 +175,17 @@ func walk(recs *recordStream, tables map[string]*stream) (VerifyReport, error) {
 			return bad(BadRecord{Table: tbl, RowID: row.id, Problem: "row has no record in the chain (inserted outside the log)"})
 		}
 	}
+	if hb := h.drain(); hb != nil {
+		return badHash(rep, hb)
+	}
 	rep.OK, rep.Head = true, hex.EncodeToString(prev)
+	return rep, nil
+}
+
+// badHash reports record r, whose stored hash does not match its bytes:
+// the records before it are good.
+func badHash(rep VerifyReport, r *hashRec) (VerifyReport, error) {
+	rep.Records, rep.Head = r.seq-1, hex.EncodeToString(r.prev)
+	rep.Bad = &BadRecord{Seq: r.seq, Table: r.tbl, RowID: r.rowID, Problem: "row or record edited: hash does not match"}
 	return rep, nil
 }
