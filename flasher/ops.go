@@ -17,6 +17,9 @@ func (c *Client) MD5(ctx context.Context, off, size uint32) ([16]byte, error) {
 	if c.stub {
 		want = rom.MD5RawLen
 	}
+	if err := c.prepareFlash(ctx); err != nil {
+		return sum, fmt.Errorf("flash MD5 0x%x+%d: %w", off, size, err)
+	}
 	_, p, err := c.command(ctx, rom.OpSPIFlashMD5, c.to.scaled(c.to.MD5PerMB, size), want, 0, rom.MD5Data(off, size))
 	if err != nil {
 		return sum, fmt.Errorf("flash MD5 0x%x+%d: %w", off, size, err)
@@ -37,6 +40,9 @@ func (c *Client) MD5(ctx context.Context, off, size uint32) ([16]byte, error) {
 func (c *Client) ReadFlash(ctx context.Context, off, size uint32, w io.Writer) error {
 	if c.stub {
 		return fmt.Errorf("read flash: %w", &rom.StatusError{Op: rom.OpReadFlashSlow, Code: rom.ErrBadMessage})
+	}
+	if err := c.prepareFlash(ctx); err != nil {
+		return fmt.Errorf("read flash 0x%x: %w", off, err)
 	}
 	for done := uint32(0); done < size; {
 		n := min(size-done, rom.ReadFlashSlowMax)
@@ -71,10 +77,8 @@ func (c *Client) EraseRegion(ctx context.Context, off, size uint32) error {
 		if cerr != nil {
 			return fmt.Errorf("erase region: %w", cerr)
 		}
-		if !c.attached {
-			if err := c.SPIAttach(ctx); err != nil {
-				return fmt.Errorf("erase region: %w", err)
-			}
+		if err := c.prepareFlash(ctx); err != nil {
+			return fmt.Errorf("erase region: %w", err)
 		}
 		b := rom.Begin{Size: size, Blocks: (size + blockSize - 1) / blockSize, BlockSize: blockSize, Offset: off, HasEncrypted: chip.BeginWords == 5}
 		_, _, err = c.command(ctx, rom.OpFlashBegin, timeout, 0, 0, b.Marshal())

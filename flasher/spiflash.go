@@ -39,6 +39,30 @@ func (c *Client) SPISetParams(ctx context.Context, size uint32) error {
 	return nil
 }
 
+// prepareFlash makes the loader ready for flash commands once per
+// connection: SPI_ATTACH (the ROM needs it; the stub does not) and
+// SPI_SET_PARAMS with the detected size. The ROM refuses an MD5, read or
+// erase past 2 MiB until it knows the flash is bigger (observed on the
+// ESP32 and C3 ROMs), so every flash command goes through here, not only
+// writes.
+func (c *Client) prepareFlash(ctx context.Context) error {
+	if !c.attached && !c.stub {
+		if err := c.SPIAttach(ctx); err != nil {
+			return err
+		}
+	}
+	if !c.params {
+		size := uint32(4 << 20)
+		if c.info != nil && c.info.FlashSize != 0 {
+			size = c.info.FlashSize
+		}
+		if err := c.SPISetParams(ctx, size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // FlashID reads the SPI flash's JEDEC id (command 0x9F) through the SPI
 // "user command" registers, since the ROM has no command for it, and
 // decodes the size from the capacity byte. The registers it borrows (USR,

@@ -73,6 +73,16 @@ func TestTranscriptSyncDetectMD5(t *testing.T) {
 		// handled (SYNC) with that op's value and status 01 05.
 		{"c0 00 14 00 00 00 00 00 00 c0", "c0 01 08 04 00 07 07 12 20 01 05 00 00 c0"},
 		{"c0 00 0a 04 00 00 00 00 00 00 10 00 40 c0", "c0 01 0a 04 00 83 1d f0 00 00 00 00 00 c0"},
+		// Before its first flash command the client attaches the SPI flash
+		// (pins word 0 plus the four zero bytes the ROM takes) and declares
+		// its geometry: the ROM refuses ranges past 2 MiB until it knows
+		// the flash is bigger. 4 MiB, 64 KiB blocks, 4 KiB sectors,
+		// 256-byte pages, status mask 0xFFFF.
+		{"c0 00 0d 08 00 00 00 00 00 00 00 00 00 00 00 00 00 c0", "c0 01 0d 04 00 83 1d f0 00 00 00 00 00 c0"},
+		{
+			"c0 00 0b 18 00 00 00 00 00 00 00 00 00 00 00 40 00 00 00 01 00 00 10 00 00 00 01 00 00 ff ff 00 00 c0",
+			"c0 01 0b 04 00 83 1d f0 00 00 00 00 00 c0",
+		},
 		// MD5 of 0 bytes at 0x10000. The reply's value is stale (the last
 		// READ_REG result) and its error byte and reserved bytes are left
 		// over from earlier replies; only the first status byte counts.
@@ -170,6 +180,7 @@ func TestTranscriptShortReply(t *testing.T) {
 		"c0 01 13 04 00 00 00 00 00 00 00 00 00 c0",
 	}}
 	c := New(playChip(t, script), Options{Timeouts: testTimeouts})
+	c.attached, c.params = true, true // this exchange is about the MD5 reply alone
 	_, err := c.MD5(context.Background(), 0, 0x1000)
 	var pe *ProtocolError
 	if !errors.As(err, &pe) || pe.Op != rom.OpSPIFlashMD5 {

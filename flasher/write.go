@@ -82,19 +82,8 @@ func (c *Client) WritePlan(ctx context.Context, p *WritePlan) ([]WriteReport, er
 	if err != nil {
 		return nil, fmt.Errorf("flash: %w", err)
 	}
-	if !c.attached {
-		if err := c.SPIAttach(ctx); err != nil {
-			return nil, fmt.Errorf("flash: %w", err)
-		}
-	}
-	if !c.params {
-		size := uint32(4 << 20)
-		if c.info != nil && c.info.FlashSize != 0 {
-			size = c.info.FlashSize
-		}
-		if err := c.SPISetParams(ctx, size); err != nil {
-			return nil, fmt.Errorf("flash: %w", err)
-		}
+	if err := c.prepareFlash(ctx); err != nil {
+		return nil, fmt.Errorf("flash: %w", err)
 	}
 	if c.info != nil && c.info.FlashSize != 0 {
 		for _, r := range p.regions {

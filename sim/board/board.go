@@ -27,13 +27,13 @@ type Config struct {
 	// flasher stub, and the board then answers as that stub does (see
 	// stub.go). Off, started code leaves the board silent.
 	EsptoolStub bool
-	// StrictFlashSize makes the ROM's range checks (SPI_FLASH_MD5,
-	// READ_FLASH_SLOW, FLASH_BEGIN) stop at 2 MiB until SPI_SET_PARAMS
-	// declares the size, as both real ROMs do: a client that reads, hashes
-	// or erases above 2 MiB without SPI_SET_PARAMS fails on real boards
-	// with 01 09 / 01 06. Off, the checks use the fitted chip's size from
-	// reset, which tolerates such clients.
-	StrictFlashSize bool
+	// LenientFlashSize lets the ROM's range checks (SPI_FLASH_MD5,
+	// READ_FLASH_SLOW, FLASH_BEGIN) use the fitted chip's size from reset.
+	// By default they stop at 2 MiB until SPI_SET_PARAMS declares the size,
+	// as both real ROMs do: a client that reads, hashes or erases above
+	// 2 MiB without SPI_SET_PARAMS fails on real boards with 01 09 / 01 06,
+	// and so it does here.
+	LenientFlashSize bool
 	// ENDelay is how long EN takes to rise through the RC network after the
 	// auto-reset transistor lets go; GPIO0 is latched at its end (or at the
 	// host's next write, if sooner). Default 10 ms.

@@ -55,8 +55,8 @@
 //     and a block after the stream's end is never answered (the loader
 //     hangs until reset). MEM_END(1) leaves the MEM session open.
 //   - Range checks use the size SPI_SET_PARAMS declared; before it the
-//     real ROMs assume 2 MiB (Config.StrictFlashSize models that; off, the
-//     fitted size applies from reset). SPI_FLASH_MD5 answers 32 lower-case hex characters (01 09
+//     real ROMs assume 2 MiB, as the board does unless Config.LenientFlashSize
+//     is set). SPI_FLASH_MD5 answers 32 lower-case hex characters (01 09
 //     past the end). READ_FLASH_SLOW always returns 64 bytes (01 0A over 64).
 //   - MEM_END with an entry point jumps away: the board falls silent (no
 //     stub is modelled). FLASH_END 0 reboots (reply, c0 c0, banner with

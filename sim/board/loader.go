@@ -17,7 +17,7 @@ const (
 	flashMaxBlock = 0x1000 // 0x400, 0x800 and 0x1000 are accepted, 0x4000 is refused
 	// romDefaultFlashSize is the flash size both ROMs assume until
 	// SPI_SET_PARAMS names one: MD5, READ_FLASH_SLOW and FLASH_BEGIN past
-	// 2 MiB fail before it, whatever chip is fitted (Config.StrictFlashSize).
+	// 2 MiB fail before it, whatever chip is fitted (unless Config.LenientFlashSize).
 	romDefaultFlashSize = 2 << 20
 )
 

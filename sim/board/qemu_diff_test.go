@@ -219,7 +219,7 @@ func newDiffBoard(t *testing.T, chip string) wire {
 		chip, macString(diffMAC), rev, diffFlashID, 0x50)
 	path, _ := statePaths(dir, 0)
 	must(t, os.WriteFile(path, []byte(sf), 0o644))
-	b := newBoard(t, Config{Chip: chip, StateDir: dir, StrictFlashSize: true})
+	b := newBoard(t, Config{Chip: chip, StateDir: dir})
 	p, err := b.Open()
 	must(t, err)
 	c := &romClient{t: t, b: b, p: p}

@@ -64,8 +64,8 @@ func TestMemDataLandsInRAM(t *testing.T) {
 	}
 }
 
-func TestStrictFlashSizeUntilSetParams(t *testing.T) {
-	c := connect(t, Config{StrictFlashSize: true})
+func TestFlashSizeLimitedUntilSetParams(t *testing.T) {
+	c := connect(t, Config{})
 	c.sync()
 	c.md5(2<<20-16, 16)
 	c.fails(rom.OpSPIFlashMD5, rom.MD5Data(2<<20-8, 16), rom.MD5HexLen, rom.ErrFlashRead)
@@ -76,8 +76,8 @@ func TestStrictFlashSizeUntilSetParams(t *testing.T) {
 	c.ok(rom.OpSPISetParams, rom.DefaultSPIParams(1<<20).Marshal(), 0)
 	c.fails(rom.OpSPIFlashMD5, rom.MD5Data(1<<20-8, 16), rom.MD5HexLen, rom.ErrFlashRead)
 
-	// Without the switch the fitted size applies from reset.
-	c = connect(t, Config{})
+	// LenientFlashSize: the fitted size applies from reset.
+	c = connect(t, Config{LenientFlashSize: true})
 	c.sync()
 	c.md5(4<<20-16, 16)
 }

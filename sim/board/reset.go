@@ -98,7 +98,7 @@ func (b *Board) resetLocked(cause resetCause, download bool, now time.Time) {
 		b.strap = b.p.strapDL
 		b.mode = modeROM
 		b.rom = newLoader(b.p)
-		if !b.cfg.StrictFlashSize {
+		if b.cfg.LenientFlashSize {
 			b.rom.spiSize = b.flash.size
 		}
 		b.emitLocked(now, []byte(b.p.banner(cause, true)))
