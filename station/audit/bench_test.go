@@ -116,7 +116,7 @@ func buildBenchDB(path string, units int) error {
 					outcome, code := OutcomeFail, "flash.verify"
 					if a == 2 {
 						outcome, code = OutcomePass, ""
-						if _, err := t.appendRow("provisioning", att, sn, "cert", fmt.Sprintf("%064x", i), fmt.Sprintf("%064x", i+1), "7a01", now); err != nil {
+						if _, err := t.appendRow("provisioning", att, sn, "cert", fmt.Sprintf("%064x", i), fmt.Sprintf("%064x", i+1), "7a01", now, fmt.Sprintf("%x", i)); err != nil {
 							return err
 						}
 					}
