@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 )
 
 // VerifyReport is the result of walking the hash chain.
@@ -41,7 +42,8 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 	// The transactions live on the caller's context: canceling them with
 	// the readers' would roll them back asynchronously, and Verify must
 	// have closed its connections (and their WAL read locks) when it returns.
-	txs, release, err := s.snapshot(ctx, len(chainTables)+1)
+	readers := max(1, runtime.GOMAXPROCS(0))
+	txs, release, err := s.snapshot(ctx, len(chainTables)+readers)
 	if err != nil {
 		return VerifyReport{}, mapErr(s.path, "verify chain", err)
 	}
@@ -50,9 +52,9 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 	defer func() { cancel(); release() }()
 	tables := map[string]*stream{}
 	for i, tbl := range chainTables {
-		tables[tbl] = startTable(ctx, txs[i+1], tbl)
+		tables[tbl] = startTable(ctx, txs[readers+i], tbl)
 	}
-	recs := startRecords(ctx, txs[0])
+	recs := startRecords(ctx, txs[:readers])
 	rep, err := walk(recs, tables)
 	if err != nil {
 		return rep, mapErr(s.path, "verify chain", err)

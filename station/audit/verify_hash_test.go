@@ -16,9 +16,9 @@ import (
 // small batches, the problem reported is still the first one in the chain,
 // whatever comes after it, with the records and head before it.
 func TestVerifyReportsFirstBadRecord(t *testing.T) {
-	old := hashBatchRecords
-	hashBatchRecords = 3 // many batches in flight and queued
-	t.Cleanup(func() { hashBatchRecords = old })
+	oldBatch, oldBlock := hashBatchRecords, recordBlock
+	hashBatchRecords, recordBlock = 3, 5 // many batches and blocks in flight and queued
+	t.Cleanup(func() { hashBatchRecords, recordBlock = oldBatch, oldBlock })
 
 	s, path := openTest(t)
 	ctx := context.Background()
@@ -77,6 +77,8 @@ func TestVerifyReportsFirstBadRecord(t *testing.T) {
 		{"an edited hash in the last batch", []string{editHash(last)}, last, last - 1, "edited"},
 		{"two edited rows", []string{editRow(mid), editRow(early)}, early, early - 1, "hash"},
 		{"edited row before a deleted record", []string{editRow(early), `DELETE FROM records WHERE seq = ` + fmt.Sprint(mid)}, early, early - 1, "hash"},
+		{"deleted block of records", []string{`DELETE FROM records WHERE seq > 10 AND seq <= 15`}, 16, 10, "missing"},
+		{"deleted last records", []string{fmt.Sprintf(`DELETE FROM records WHERE seq > %d`, last-7)}, 0, last - 7, "no record"},
 		{"deleted record before an edited row", []string{`DELETE FROM records WHERE seq = ` + fmt.Sprint(early), editRow(mid)}, early + 1, early - 1, "missing"},
 	}
 	for _, tc := range tests {

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"database/sql"
+	"math"
 	"strings"
 )
 
@@ -179,9 +180,19 @@ type recordChunk struct {
 	err  error
 }
 
-// recordStream hands out the records in seq order.
+// recordBlock is how many seqs a records reader takes at a time (a
+// variable for tests, which need many blocks in a small log).
+var recordBlock int64 = chunkRows
+
+// recordStream hands out the records in seq order. The records are read
+// in blocks of recordBlock seqs dealt round-robin to several readers, each on
+// its own connection of the snapshot: decoding rows is most of Verify's
+// work and one reader kept one core busy while the others waited. Taking
+// the blocks back in turn keeps the order, and each reader is at most a
+// few blocks ahead.
 type recordStream struct {
-	ch   <-chan recordChunk
+	chs  []chan recordChunk
+	turn int
 	cur  []record
 	i    int
 	done bool
@@ -190,10 +201,11 @@ type recordStream struct {
 
 func (s *recordStream) next() (record, bool, error) {
 	for !s.done && s.i >= len(s.cur) {
-		c, ok := <-s.ch
+		c, ok := <-s.chs[s.turn]
+		s.turn = (s.turn + 1) % len(s.chs)
 		switch {
 		case !ok:
-			s.done = true
+			s.done = true // that reader had no block left: neither has any after it
 		case c.err != nil:
 			s.done, s.err = true, c.err
 		default:
@@ -207,38 +219,67 @@ func (s *recordStream) next() (record, bool, error) {
 	return s.cur[s.i-1], true, nil
 }
 
-// startRecords reads the records table in seq order on t, in the background.
-func startRecords(ctx context.Context, t *sql.Tx) *recordStream {
-	ch := make(chan recordChunk, 4)
-	go func() {
-		defer close(ch)
-		send := func(c recordChunk) bool {
-			select {
-			case ch <- c:
-				return true
-			case <-ctx.Done():
-				return false
-			}
+// startRecords reads the records table in seq order on the transactions
+// txs (one reader each, all of one snapshot), in the background.
+func startRecords(ctx context.Context, txs []*sql.Tx) *recordStream {
+	s := &recordStream{chs: make([]chan recordChunk, len(txs))}
+	for i := range txs {
+		s.chs[i] = make(chan recordChunk, 4)
+	}
+	var maxSeq int64
+	if err := txs[0].QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM records`).Scan(&maxSeq); err != nil {
+		go func() { s.chs[0] <- recordChunk{err: err} }()
+		return s
+	}
+	size := recordBlock
+	blocks := max(1, (maxSeq+size-1)/size)
+	for k, t := range txs {
+		go readRecordBlocks(ctx, t, s.chs[k], size, int64(k), int64(len(txs)), blocks)
+	}
+	return s
+}
+
+// readRecordBlocks sends blocks k, k+step, ... of size seqs of the records to ch, one
+// chunk per block (empty when its records are missing). The first block has
+// no lower bound and the last no upper one, so a record with an
+// out-of-range seq is still read and reported.
+func readRecordBlocks(ctx context.Context, t *sql.Tx, ch chan<- recordChunk, size, k, step, blocks int64) {
+	defer close(ch)
+	send := func(c recordChunk) bool {
+		select {
+		case ch <- c:
+			return true
+		case <-ctx.Done():
+			return false
 		}
-		rows, err := t.QueryContext(ctx, `SELECT seq, tbl, row_id, prev_hash, hash FROM records ORDER BY seq`)
+	}
+	st, err := t.PrepareContext(ctx, `SELECT seq, tbl, row_id, prev_hash, hash FROM records WHERE seq > ? AND seq <= ? ORDER BY seq`)
+	if err != nil {
+		send(recordChunk{err: err})
+		return
+	}
+	defer st.Close()
+	names := map[string]string{} // one string per table name, not per record
+	var tbl, prev, hash sql.RawBytes
+	for b := k; b < blocks; b += step {
+		lo, hi := b*size, (b+1)*size
+		if b == 0 {
+			lo = math.MinInt64
+		}
+		if b == blocks-1 {
+			hi = math.MaxInt64
+		}
+		rows, err := st.QueryContext(ctx, lo, hi)
 		if err != nil {
 			send(recordChunk{err: err})
 			return
 		}
-		defer rows.Close()
-		names := map[string]string{} // one string per table name, not per record
-		chunk := make([]record, 0, chunkRows)
-		var arena []byte
-		var tbl, prev, hash sql.RawBytes
+		chunk := make([]record, 0, size)
+		arena := make([]byte, 0, size*64)
 		for rows.Next() {
-			if len(chunk) == chunkRows {
-				if !send(recordChunk{recs: chunk}) {
-					return
-				}
-				chunk, arena = make([]record, 0, chunkRows), make([]byte, 0, chunkRows*64)
-			}
 			var r record
 			if err := rows.Scan(&r.seq, &tbl, &r.rowID, &prev, &hash); err != nil {
+				rows.Close()
 				send(recordChunk{err: err})
 				return
 			}
@@ -255,13 +296,14 @@ func startRecords(ctx context.Context, t *sql.Tx) *recordStream {
 			r.hash = arena[start+len(prev) : len(arena) : len(arena)]
 			chunk = append(chunk, r)
 		}
-		if err := rows.Err(); err != nil {
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
 			send(recordChunk{err: err})
 			return
 		}
-		if len(chunk) > 0 {
-			send(recordChunk{recs: chunk})
+		if !send(recordChunk{recs: chunk}) {
+			return
 		}
-	}()
-	return &recordStream{ch: ch}
+	}
 }
