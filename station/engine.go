@@ -47,6 +47,7 @@ type Engine struct {
 	wg          sync.WaitGroup
 	finished    chan struct{}
 	summary     Summary
+	refresh     countsRefresh
 }
 
 // Summary is how a run ended.

@@ -2,6 +2,7 @@ package station
 
 import (
 	"context"
+	"sync"
 
 	"fleetline/batch"
 )
@@ -87,11 +88,47 @@ func (e *Engine) statsPtr() *Stats {
 }
 
 // refreshCounts re-reads the batch counters from the store: the audit log
-// is the one truth, so a resumed batch continues from its counts.
+// is the one truth, so a resumed batch continues from its counts. Boards
+// on many slots often finish together; their refreshes are coalesced: a
+// caller waits for a read that started after it asked (so it sees its own
+// board) and one read serves every caller waiting for it.
 func (e *Engine) refreshCounts(ctx context.Context) {
 	if e.cfg.Mode == ModeRetest {
 		return // re-tests do not move a batch's counters
 	}
+	r := &e.refresh
+	r.mu.Lock()
+	if r.cond == nil {
+		r.cond = sync.NewCond(&r.mu)
+	}
+	r.want++
+	mine := r.want
+	for r.done < mine {
+		if r.running {
+			r.cond.Wait()
+			continue
+		}
+		r.running = true
+		target := r.want
+		r.mu.Unlock()
+		e.readCounts(ctx)
+		r.mu.Lock()
+		r.running, r.done = false, target
+		r.cond.Broadcast()
+	}
+	r.mu.Unlock()
+}
+
+// countsRefresh coalesces refreshCounts calls: want counts requests, done
+// the requests covered by the last finished read.
+type countsRefresh struct {
+	mu         sync.Mutex
+	cond       *sync.Cond
+	want, done uint64
+	running    bool
+}
+
+func (e *Engine) readCounts(ctx context.Context) {
 	c, err := e.store.Counts(ctx, e.cfg.Batch)
 	if err != nil {
 		e.emit(Event{Type: EvLog, Message: "audit log: read batch progress: " + err.Error()})
