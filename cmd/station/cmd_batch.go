@@ -89,22 +89,7 @@ func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.
 	}
 	// Pre-flight before the log is opened for writing: a log that cannot be
 	// written is one of the findings.
-	env := batch.Env{Now: time.Now(), DBPath: o.db, Checks: batch.FirmwareChecks()}
-	if mode == station.ModeBuild {
-		if existing, err := audit.Open(o.db, audit.Options{Station: m.Station, ReadOnly: true}); err == nil {
-			if p, err := existing.BatchProgress(ctx, m.Batch); err == nil {
-				env.Passed = int(p.Confirmed)
-			}
-			if r, err := existing.BatchRate(ctx, m.Batch, audit.DefaultRateWindow); err == nil {
-				env.UnitsPerHour = r // the claim-expiry estimate uses the line's real rate
-			}
-			existing.Close()
-		}
-	}
-	findings := batch.Preflight(m, env)
-	if mode != station.ModeBuild {
-		findings = onlyRelevantToRetest(findings)
-	}
+	findings := preflight(ctx, m, o.db, mode)
 	for _, f := range findings {
 		fmt.Fprintln(stderr, "pre-flight:", f)
 	}
@@ -239,4 +224,28 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := l.setup.Config
 	cfg.Count = *count
 	return runLine(ctx, l, cfg, &o, stdout)
+}
+
+// preflight runs the batch's pre-flight checks before the log is opened
+// for writing. In build mode an existing log supplies the boards already
+// passed and the line's real rate, which the claim-expiry estimate uses;
+// a re-test keeps only the findings that matter to it.
+func preflight(ctx context.Context, m *batch.Manifest, db string, mode station.Mode) batch.Findings {
+	env := batch.Env{Now: time.Now(), DBPath: db, Checks: batch.FirmwareChecks()}
+	if mode == station.ModeBuild {
+		if existing, err := audit.Open(db, audit.Options{Station: m.Station, ReadOnly: true}); err == nil {
+			if p, err := existing.BatchProgress(ctx, m.Batch); err == nil {
+				env.Passed = int(p.Confirmed)
+			}
+			if r, err := existing.BatchRate(ctx, m.Batch, audit.DefaultRateWindow); err == nil {
+				env.UnitsPerHour = r
+			}
+			existing.Close()
+		}
+	}
+	fs := batch.Preflight(m, env)
+	if mode != station.ModeBuild {
+		fs = onlyRelevantToRetest(fs)
+	}
+	return fs
 }

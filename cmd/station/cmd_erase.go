@@ -19,13 +19,9 @@ func runEraseRegion(ctx context.Context, args []string, stdout, stderr io.Writer
 	if fs.NArg() != 2 {
 		return usagef("usage: station erase-region --port P OFFSET SIZE")
 	}
-	off, err := parseNum(fs.Arg(0))
+	off, size, err := parseRegionArgs(fs.Arg(0), fs.Arg(1))
 	if err != nil {
-		return usagef("offset: %v", err)
-	}
-	size, err := parseNum(fs.Arg(1))
-	if err != nil {
-		return usagef("size: %v", err)
+		return err
 	}
 	if off%0x1000 != 0 || size%0x1000 != 0 || size == 0 {
 		return usagef("offset 0x%x and size 0x%x must be non-zero multiples of 4 KiB (0x1000)", off, size)

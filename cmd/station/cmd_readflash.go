@@ -13,6 +13,18 @@ func init() {
 	register(&command{name: "read-flash", summary: "copy SIZE bytes of a board's flash at OFFSET to FILE", run: runReadFlash})
 }
 
+// parseRegionArgs parses the OFFSET SIZE pair of read-flash and
+// erase-region, numbers as esptool takes them.
+func parseRegionArgs(offArg, sizeArg string) (off, size uint32, err error) {
+	if off, err = parseNum(offArg); err != nil {
+		return 0, 0, usagef("offset: %v", err)
+	}
+	if size, err = parseNum(sizeArg); err != nil {
+		return 0, 0, usagef("size: %v", err)
+	}
+	return off, size, nil
+}
+
 func runReadFlash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("read-flash", stderr)
 	bf := addBoardFlags(fs, false)
@@ -22,13 +34,9 @@ func runReadFlash(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if fs.NArg() != 3 {
 		return usagef("usage: station read-flash --port P OFFSET SIZE FILE")
 	}
-	off, err := parseNum(fs.Arg(0))
+	off, size, err := parseRegionArgs(fs.Arg(0), fs.Arg(1))
 	if err != nil {
-		return usagef("offset: %v", err)
-	}
-	size, err := parseNum(fs.Arg(1))
-	if err != nil {
-		return usagef("size: %v", err)
+		return err
 	}
 	if size == 0 {
 		return usagef("size: must be more than 0")

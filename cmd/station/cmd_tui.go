@@ -13,7 +13,6 @@ import (
 
 	"fleetline/batch"
 	"fleetline/station"
-	"fleetline/station/audit"
 	"fleetline/ui"
 )
 
@@ -114,23 +113,7 @@ func screenPreflight(ctx context.Context, o *lineOptions, mode station.Mode) (ba
 	if db == "" {
 		db = filepath.Join(m.Dir, "fleetline.db") // as openLine does
 	}
-	env := batch.Env{Now: time.Now(), DBPath: db, Checks: batch.FirmwareChecks()}
-	if mode == station.ModeBuild {
-		if existing, err := audit.Open(db, audit.Options{Station: m.Station, ReadOnly: true}); err == nil {
-			if p, err := existing.BatchProgress(ctx, m.Batch); err == nil {
-				env.Passed = int(p.Confirmed)
-			}
-			if r, err := existing.BatchRate(ctx, m.Batch, audit.DefaultRateWindow); err == nil {
-				env.UnitsPerHour = r // the claim-expiry estimate uses the line's real rate
-			}
-			existing.Close()
-		}
-	}
-	fs := batch.Preflight(m, env)
-	if mode != station.ModeBuild {
-		fs = onlyRelevantToRetest(fs)
-	}
-	return fs, m, nil
+	return preflight(ctx, m, db, mode), m, nil
 }
 
 // engineControl adapts the engine to the screen's Controller: Start
