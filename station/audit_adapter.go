@@ -15,7 +15,11 @@ type AuditStore struct {
 	S *audit.Store
 }
 
-var _ Store = AuditStore{}
+var (
+	_ Store           = AuditStore{}
+	_ ReserveStarter  = AuditStore{}
+	_ ConfirmFinisher = AuditStore{}
+)
 
 // Reserve implements Store.
 func (a AuditStore) Reserve(ctx context.Context, batchID, mac string) (string, error) {
@@ -28,6 +32,17 @@ func (a AuditStore) Reserve(ctx context.Context, batchID, mac string) (string, e
 
 // StartAttempt implements Store.
 func (a AuditStore) StartAttempt(ctx context.Context, ai AttemptInfo) (int64, error) {
+	return a.S.StartAttempt(ctx, auditStart(ai))
+}
+
+// ReserveAndStart implements ReserveStarter in one transaction.
+func (a AuditStore) ReserveAndStart(ctx context.Context, ai AttemptInfo) (string, int64, error) {
+	r, id, err := a.S.ReserveAndStart(ctx, auditStart(ai))
+	return r.SN, id, err
+}
+
+// auditStart converts an attempt's start to the log's record.
+func auditStart(ai AttemptInfo) audit.AttemptStart {
 	kind := audit.KindNormal
 	switch {
 	case ai.Retest:
@@ -35,8 +50,8 @@ func (a AuditStore) StartAttempt(ctx context.Context, ai AttemptInfo) (int64, er
 	case ai.Rework:
 		kind = audit.KindRework
 	}
-	return a.S.StartAttempt(ctx, audit.AttemptStart{Batch: ai.Batch, MAC: ai.MAC, Chip: ai.Chip,
-		Revision: fmt.Sprint(ai.Revision), Slot: ai.Slot, Operator: ai.Operator, Kind: kind})
+	return audit.AttemptStart{Batch: ai.Batch, MAC: ai.MAC, Chip: ai.Chip,
+		Revision: fmt.Sprint(ai.Revision), Slot: ai.Slot, Operator: ai.Operator, Kind: kind}
 }
 
 // RecordSteps implements Store in one transaction.
@@ -54,6 +69,15 @@ func (a AuditStore) FinishAttempt(ctx context.Context, attempt int64, steps []St
 			Message: strings.TrimSpace(string(o.Step) + ": " + o.Message)}
 	}
 	return a.S.CompleteAttempt(ctx, attempt, auditSteps(steps), auditProvisioning(p), out)
+}
+
+// FinishAndConfirm implements ConfirmFinisher in one transaction; o must
+// be a pass.
+func (a AuditStore) FinishAndConfirm(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome, _, sn string) error {
+	if !o.Passed {
+		return fmt.Errorf("finish attempt %d and confirm SN %s: the attempt failed: %w", attempt, sn, audit.ErrInvalid)
+	}
+	return a.S.CompleteAndConfirm(ctx, attempt, auditSteps(steps), auditProvisioning(p), audit.Outcome{Result: audit.OutcomePass}, sn)
 }
 
 // auditSteps converts steps to the log's records.

@@ -186,6 +186,21 @@ type Store interface {
 	Counts(ctx context.Context, batch string) (batch.Counts, error)
 }
 
+// ReserveStarter is a Store that reserves the SN and opens the attempt
+// record in one write (one durable commit instead of two). The engine uses
+// it when the store has it; either both are recorded or neither.
+type ReserveStarter interface {
+	ReserveAndStart(ctx context.Context, a AttemptInfo) (sn string, id int64, err error)
+}
+
+// ConfirmFinisher is a Store that records a passed attempt's remaining
+// steps, provisioning result and outcome and confirms its SN in one write:
+// the SN is confirmed exactly when the pass is recorded. On an error none
+// of it is kept, the SN stays reserved and the attempt open.
+type ConfirmFinisher interface {
+	FinishAndConfirm(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome, batch, sn string) error
+}
+
 // Clock is the engine's time source: claim-certificate and device
 // certificate windows, time sync, backoff and timeouts are all read from it.
 type Clock interface {

@@ -31,6 +31,9 @@ type attempt struct {
 	prov    Provisioning
 	hasProv bool
 	report  *bootReport
+	// confirm: the SN is confirmed with the passing outcome, in the same
+	// write (the store is a ConfirmFinisher), by finish.
+	confirm string
 }
 
 // runBoard runs a board's attempts: a transient failure is retried after a
@@ -124,6 +127,11 @@ func (a *attempt) runBuild(ctx context.Context) *Failure {
 		if a.unit != nil {
 			b = a.unit.Batch
 		}
+		if _, ok := e.store.(ConfirmFinisher); ok {
+			// Confirmed by finish with the pass, or not at all.
+			a.confirm = b
+			return "SN " + a.sn + " confirmed", nil
+		}
 		if err := e.store.Confirm(ctx, b, a.sn); err != nil {
 			return "", fail(StepRecord, ReasonStoreFailed, err, "confirm SN %s: %v", a.sn, err)
 		}
@@ -161,6 +169,14 @@ func (a *attempt) reserve(ctx context.Context) *Failure {
 			return fail(StepReserve, ReasonStoreFailed, err, "look up board %s: %v", a.info.MAC, err)
 		}
 		a.unit, a.sn = u, u.SN
+	} else if rs, ok := e.store.(ReserveStarter); ok {
+		sn, id, err := rs.ReserveAndStart(ctx, a.startInfo(false))
+		if err != nil {
+			return fail(StepReserve, ReasonStoreFailed, err, "reserve an SN and open the attempt record: %v", err)
+		}
+		a.sn, a.id = sn, id
+		e.setIdentity(a.ss, a.info.MAC, a.sn)
+		return a.record(ctx, StepEntry{Step: StepReserve, Started: t0, Duration: e.clock.Now().Sub(t0), OK: true, Detail: "SN " + a.sn})
 	} else {
 		sn, err := e.store.Reserve(ctx, e.cfg.Batch, a.info.MAC)
 		if err != nil {
@@ -179,14 +195,20 @@ func (a *attempt) reserve(ctx context.Context) *Failure {
 // pending for the next write.
 func (a *attempt) open(ctx context.Context, retest bool) *Failure {
 	e := a.e
-	id, err := e.store.StartAttempt(ctx, AttemptInfo{Batch: e.cfg.Batch, SN: a.sn, MAC: a.info.MAC, Slot: a.ss.slot.Name,
-		Station: e.cfg.Station, Operator: e.currentOperator(), Chip: a.info.Chip, Revision: a.info.Revision,
-		Retest: retest, Rework: e.cfg.Mode == ModeRework, Number: a.n, Started: a.started})
+	id, err := e.store.StartAttempt(ctx, a.startInfo(retest))
 	if err != nil {
 		return fail(StepReserve, ReasonStoreFailed, err, "open the attempt record: %v", err)
 	}
 	a.id = id
 	return nil
+}
+
+// startInfo describes the attempt for its record.
+func (a *attempt) startInfo(retest bool) AttemptInfo {
+	e := a.e
+	return AttemptInfo{Batch: e.cfg.Batch, SN: a.sn, MAC: a.info.MAC, Slot: a.ss.slot.Name,
+		Station: e.cfg.Station, Operator: e.currentOperator(), Chip: a.info.Chip, Revision: a.info.Revision,
+		Retest: retest, Rework: e.cfg.Mode == ModeRework, Number: a.n, Started: a.started}
 }
 
 // record keeps one finished step for the next write of the attempt.
@@ -302,7 +324,11 @@ func (a *attempt) finish(ctx context.Context, f *Failure) (UnitResult, *Failure)
 			}
 			return o
 		}
-		if err := e.store.FinishAttempt(rctx, a.id, a.pending, prov, outcome(f)); err != nil {
+		write := func() error { return e.store.FinishAttempt(rctx, a.id, a.pending, prov, outcome(f)) }
+		if cf, ok := e.store.(ConfirmFinisher); ok && f == nil && a.confirm != "" {
+			write = func() error { return cf.FinishAndConfirm(rctx, a.id, a.pending, prov, outcome(f), a.confirm, a.sn) }
+		}
+		if err := write(); err != nil {
 			// Nothing of it was kept (a step refused, a full disk): close
 			// the attempt with its outcome alone, so it does not read as
 			// interrupted, and fail a board that had passed.

@@ -15,9 +15,10 @@ import (
 	"fleetline/station/audit"
 )
 
-// crashStore loses power right after the attempt record is opened, as a
-// station that lost power mid-board would: the steps kept in memory are
-// gone and the attempt stays open in the log.
+// crashStore loses power right after the SN is reserved and the attempt
+// record opened (in one write or two), as a station that lost power
+// mid-board would: the steps kept in memory are gone and the attempt stays
+// open in the log.
 type crashStore struct {
 	AuditStore
 	crashed atomic.Bool
@@ -32,6 +33,19 @@ func (c *crashStore) StartAttempt(ctx context.Context, a AttemptInfo) (int64, er
 	id, err := c.AuditStore.StartAttempt(ctx, a)
 	c.crashed.Store(true)
 	return id, err
+}
+
+func (c *crashStore) ReserveAndStart(ctx context.Context, a AttemptInfo) (string, int64, error) {
+	if c.crashed.Load() {
+		return "", 0, errPowerCut
+	}
+	sn, id, err := c.AuditStore.ReserveAndStart(ctx, a)
+	c.crashed.Store(true)
+	return sn, id, err
+}
+
+func (c *crashStore) FinishAndConfirm(context.Context, int64, []StepEntry, *Provisioning, Outcome, string, string) error {
+	return errPowerCut
 }
 
 func (c *crashStore) RecordSteps(context.Context, int64, []StepEntry, *Provisioning) error {
@@ -213,4 +227,41 @@ func mustRead(t *testing.T, path string) []byte {
 	b, err := os.ReadFile(path)
 	must(t, err)
 	return b
+}
+
+// refusingStore refuses the write that would record the pass and confirm
+// the SN, as a full disk would.
+type refusingStore struct{ AuditStore }
+
+func (refusingStore) FinishAndConfirm(context.Context, int64, []StepEntry, *Provisioning, Outcome, string, string) error {
+	return errPowerCut
+}
+
+// TestLineConfirmRefused: when the pass and the SN's confirmation cannot be
+// recorded, the board fails at the record step, its SN stays reserved (not
+// confirmed) and its attempt is closed as failed, not left open.
+func TestLineConfirmRefused(t *testing.T) {
+	v := newVLine(t, vlineOpts{boards: 1})
+	eng, st, _ := v.engine(t, ModeBuild, nil)
+	cfg := eng.Config()
+	cfg.Count = 1
+	eng, err := New(cfg, Deps{Connector: &FlasherConnector{Attempts: 2}, Store: refusingStore{AuditStore{S: st}}})
+	must(t, err)
+	_, evs := v.run(t, eng)
+	res := unitResults(evs)
+	if len(res) != 1 || res[0].Passed || res[0].Step != StepRecord || res[0].Reason != ReasonStoreFailed {
+		t.Fatalf("results %+v", res)
+	}
+	ctx := context.Background()
+	u, err := st.UnitByMAC(ctx, res[0].MAC)
+	must(t, err)
+	h, err := st.History(ctx, u.ID)
+	must(t, err)
+	if u.State != audit.StateReserved || u.SN != res[0].SN || len(h) != 1 || h[0].Outcome != audit.OutcomeFail {
+		t.Errorf("unit %+v, history %+v", u, h)
+	}
+	rep, err := st.Verify(ctx)
+	if err != nil || !rep.OK {
+		t.Errorf("verify %+v, %v", rep, err)
+	}
 }

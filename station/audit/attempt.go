@@ -74,15 +74,9 @@ type Outcome struct {
 // StartAttempt records the start of a run of the board with this MAC and
 // returns the attempt's ID. The board is recorded as a unit on first sight.
 func (s *Store) StartAttempt(ctx context.Context, a AttemptStart) (int64, error) {
-	mac, err := NormalizeMAC(a.MAC)
+	mac, err := checkStart(&a)
 	if err != nil {
-		return 0, fmt.Errorf("start attempt: %w", err)
-	}
-	if a.Kind == "" {
-		a.Kind = KindNormal
-	}
-	if a.Kind != KindNormal && a.Kind != KindRetest && a.Kind != KindRework {
-		return 0, fmt.Errorf("start attempt for %s: kind %q: %w", mac, a.Kind, ErrInvalid)
+		return 0, err
 	}
 	var id int64
 	err = s.write(ctx, "start attempt for "+mac, func(t *tx) error {
@@ -94,15 +88,36 @@ func (s *Store) StartAttempt(ctx context.Context, a AttemptStart) (int64, error)
 		if err != nil {
 			return err
 		}
-		station, err := t.stationID()
-		if err != nil {
-			return err
-		}
-		id, err = t.appendRow("attempts", unit, b.id, station, a.Slot, a.Operator, a.Kind,
-			a.Chip, a.Revision, a.FlashID, stamp(t.now))
+		id, err = t.startAttempt(b, unit, a)
 		return err
 	})
 	return id, err
+}
+
+// checkStart normalizes a's MAC and kind, returning the MAC.
+func checkStart(a *AttemptStart) (string, error) {
+	mac, err := NormalizeMAC(a.MAC)
+	if err != nil {
+		return "", fmt.Errorf("start attempt: %w", err)
+	}
+	if a.Kind == "" {
+		a.Kind = KindNormal
+	}
+	if a.Kind != KindNormal && a.Kind != KindRetest && a.Kind != KindRework {
+		return "", fmt.Errorf("start attempt for %s: kind %q: %w", mac, a.Kind, ErrInvalid)
+	}
+	a.MAC = mac
+	return mac, nil
+}
+
+// startAttempt appends the attempt's start for unit in batch b.
+func (t *tx) startAttempt(b batchRow, unit int64, a AttemptStart) (int64, error) {
+	station, err := t.stationID()
+	if err != nil {
+		return 0, err
+	}
+	return t.appendRow("attempts", unit, b.id, station, a.Slot, a.Operator, a.Kind,
+		a.Chip, a.Revision, a.FlashID, stamp(t.now))
 }
 
 // openAttempt fails unless attempt id exists and has not ended.
@@ -170,15 +185,20 @@ func (s *Store) CompleteAttempt(ctx context.Context, attempt int64, steps []Step
 		return err
 	}
 	return s.write(ctx, fmt.Sprintf("finish attempt %d", attempt), func(t *tx) error {
-		if err := t.openAttempt(attempt); err != nil {
-			return err
-		}
-		if err := t.appendAttemptRows(attempt, rows, p); err != nil {
-			return err
-		}
-		_, err := t.appendRow("attempt_ends", attempt, o.Result, o.ReasonCode, o.ReasonKind, o.Message, stamp(t.now))
-		return err
+		return t.completeAttempt(attempt, rows, p, o)
 	})
+}
+
+// completeAttempt appends an open attempt's steps, provisioning and end.
+func (t *tx) completeAttempt(attempt int64, rows []stepRow, p *Provisioning, o Outcome) error {
+	if err := t.openAttempt(attempt); err != nil {
+		return err
+	}
+	if err := t.appendAttemptRows(attempt, rows, p); err != nil {
+		return err
+	}
+	_, err := t.appendRow("attempt_ends", attempt, o.Result, o.ReasonCode, o.ReasonKind, o.Message, stamp(t.now))
+	return err
 }
 
 // stepRow is a step ready for the steps table.

@@ -5,8 +5,10 @@
 //
 // # Reservation is a checkout
 //
-// A board (keyed by its MAC) gets an SN with Reserve when it is identified;
-// Confirm makes it final when the board passes; Void retires it with a
+// A board (keyed by its MAC) gets an SN with Reserve when it is identified
+// (ReserveAndStart also opens its attempt in the same transaction);
+// Confirm makes it final when the board passes (CompleteAndConfirm with the
+// passing outcome, in one transaction); Void retires it with a
 // reason when the board is scrapped. A board seen again gets its own SN back,
 // sequence numbers are never reused (so a voided SN is never reissued), and
 // writers take the database's write lock before reading the next number

@@ -53,7 +53,7 @@ func (s *Store) Export(ctx context.Context, w io.Writer, batch, format string) e
 		return fmt.Errorf("export batch %s: format %q (want csv or json): %w", batch, format, ErrInvalid)
 	}
 	return s.read(ctx, "export batch "+batch, func(t *sql.Tx) error {
-		id, err := batchDBID(ctx, t, batch)
+		id, err := s.batchDBID(ctx, t, batch)
 		if err != nil {
 			return err
 		}

@@ -165,3 +165,12 @@ func (s *Store) txQuery(ctx context.Context, t *sql.Tx, query string, args ...an
 	}
 	return t.StmtContext(ctx, st).QueryContext(ctx, args...)
 }
+
+// txQueryRow is txQuery for one row; a prepare error shows through Scan.
+func (s *Store) txQueryRow(ctx context.Context, t *sql.Tx, query string, args ...any) *sql.Row {
+	st, err := s.readStmt(ctx, query)
+	if err != nil {
+		return t.QueryRowContext(ctx, query, args...)
+	}
+	return t.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+}

@@ -27,7 +27,7 @@ func (s *Store) BatchRate(ctx context.Context, batch string, window time.Duratio
 	}
 	var rate float64
 	err := s.read(ctx, "rate of batch "+batch, func(t *sql.Tx) error {
-		id, err := batchDBID(ctx, t, batch)
+		id, err := s.batchDBID(ctx, t, batch)
 		if err != nil {
 			return err
 		}

@@ -54,8 +54,8 @@ type DuplicateKey struct {
 }
 
 // batchDBID resolves a batch ID to its row id inside a read.
-func batchDBID(ctx context.Context, t *sql.Tx, batch string) (int64, error) {
-	b, err := loadBatch(func(q string, a ...any) *sql.Row { return t.QueryRowContext(ctx, q, a...) }, batch)
+func (s *Store) batchDBID(ctx context.Context, t *sql.Tx, batch string) (int64, error) {
+	b, err := loadBatch(func(q string, a ...any) *sql.Row { return s.txQueryRow(ctx, t, q, a...) }, batch)
 	return b.id, err
 }
 
@@ -68,11 +68,11 @@ const lastFinished = `SELECT a.unit_id, MAX(a.id) AS id FROM attempts a JOIN att
 func (s *Store) BatchYield(ctx context.Context, batch string) (Yield, error) {
 	var y Yield
 	err := s.read(ctx, "yield of batch "+batch, func(t *sql.Tx) error {
-		id, err := batchDBID(ctx, t, batch)
+		id, err := s.batchDBID(ctx, t, batch)
 		if err != nil {
 			return err
 		}
-		return t.QueryRowContext(ctx, `WITH firsts AS (SELECT unit_id, MIN(id) AS id FROM attempts WHERE batch_id = ?1 GROUP BY unit_id),
+		return s.txQueryRow(ctx, t, `WITH firsts AS (SELECT unit_id, MIN(id) AS id FROM attempts WHERE batch_id = ?1 GROUP BY unit_id),
 			lasts AS (`+lastFinished+`)
 			SELECT (SELECT count(*) FROM firsts),
 			(SELECT count(*) FROM firsts f JOIN attempt_ends e ON e.attempt_id = f.id WHERE e.outcome = 'pass'),
@@ -101,7 +101,7 @@ func (s *Store) FailuresByHour(ctx context.Context, batch string) ([]Count, erro
 func (s *Store) failures(ctx context.Context, batch, key string) ([]Count, error) {
 	var out []Count
 	err := s.read(ctx, "failures of batch "+batch, func(t *sql.Tx) error {
-		id, err := batchDBID(ctx, t, batch)
+		id, err := s.batchDBID(ctx, t, batch)
 		if err != nil {
 			return err
 		}
@@ -127,12 +127,12 @@ func (s *Store) failures(ctx context.Context, batch, key string) ([]Count, error
 func (s *Store) BatchProgress(ctx context.Context, batch string) (Progress, error) {
 	var p Progress
 	err := s.read(ctx, "progress of batch "+batch, func(t *sql.Tx) error {
-		b, err := loadBatch(func(q string, a ...any) *sql.Row { return t.QueryRowContext(ctx, q, a...) }, batch)
+		b, err := loadBatch(func(q string, a ...any) *sql.Row { return s.txQueryRow(ctx, t, q, a...) }, batch)
 		if err != nil {
 			return err
 		}
 		p.Quantity = int64(b.Quantity)
-		err = t.QueryRowContext(ctx, `WITH lasts AS (`+lastFinished+`)
+		err = s.txQueryRow(ctx, t, `WITH lasts AS (`+lastFinished+`)
 			SELECT (SELECT count(DISTINCT unit_id) FROM attempts WHERE batch_id = ?1),
 			(SELECT count(*) FROM lasts l JOIN attempt_ends e ON e.attempt_id = l.id WHERE e.outcome = 'pass'),
 			(SELECT count(*) FROM lasts l JOIN attempt_ends e ON e.attempt_id = l.id WHERE e.outcome = 'fail'),

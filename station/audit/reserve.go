@@ -54,7 +54,6 @@ func (s *Store) Reserve(ctx context.Context, batchID, mac string) (Reservation, 
 	}
 	var r Reservation
 	err = s.write(ctx, "reserve SN for "+mac+" in batch "+batchID, func(t *tx) error {
-		r = Reservation{}
 		b, err := loadBatch(t.queryRow, batchID)
 		if err != nil {
 			return err
@@ -63,12 +62,20 @@ func (s *Store) Reserve(ctx context.Context, batchID, mac string) (Reservation, 
 		if err != nil {
 			return err
 		}
-		found, err := t.existingReservation(b, unit, &r)
-		if found || err != nil {
-			return err
-		}
-		return t.newReservation(b, unit, &r)
+		r, err = t.reserve(b, unit)
+		return err
 	})
+	return r, err
+}
+
+// reserve returns unit's SN in batch b, taking the next one if it has none.
+func (t *tx) reserve(b batchRow, unit int64) (Reservation, error) {
+	var r Reservation
+	found, err := t.existingReservation(b, unit, &r)
+	if found || err != nil {
+		return r, err
+	}
+	err = t.newReservation(b, unit, &r)
 	return r, err
 }
 
@@ -175,27 +182,30 @@ func (s *Store) Void(ctx context.Context, sn, reason string) error {
 
 func (s *Store) snEvent(ctx context.Context, sn, state, reason string) error {
 	verb := map[string]string{StateConfirmed: "confirm", StateVoided: "void"}[state]
-	return s.write(ctx, verb+" SN "+sn, func(t *tx) error {
-		var id int64
-		var cur string
-		err := t.queryRow(`SELECT reservation_id, state FROM sn_state WHERE sn = ?`, sn).Scan(&id, &cur)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("SN %s was never reserved: %w", sn, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		switch {
-		case cur == state:
-			return nil
-		case cur == StateVoided:
-			return fmt.Errorf("%w: SN %s cannot be confirmed", ErrVoided, sn)
-		}
-		station, err := t.stationID()
-		if err != nil {
-			return err
-		}
-		_, err = t.appendRow("sn_events", id, state, reason, station, stamp(t.now))
+	return s.write(ctx, verb+" SN "+sn, func(t *tx) error { return t.snEvent(sn, state, reason) })
+}
+
+// snEvent appends an SN's change of state unless it is in that state.
+func (t *tx) snEvent(sn, state, reason string) error {
+	var id int64
+	var cur string
+	err := t.queryRow(`SELECT reservation_id, state FROM sn_state WHERE sn = ?`, sn).Scan(&id, &cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("SN %s was never reserved: %w", sn, ErrNotFound)
+	}
+	if err != nil {
 		return err
-	})
+	}
+	switch {
+	case cur == state:
+		return nil
+	case cur == StateVoided:
+		return fmt.Errorf("%w: SN %s cannot be confirmed", ErrVoided, sn)
+	}
+	station, err := t.stationID()
+	if err != nil {
+		return err
+	}
+	_, err = t.appendRow("sn_events", id, state, reason, station, stamp(t.now))
+	return err
 }
