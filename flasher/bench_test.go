@@ -1,6 +1,7 @@
 package flasher
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"runtime"
@@ -104,4 +105,17 @@ func benchFlash(b *testing.B, bs uint32) {
 		b.ReportMetric(100*cpu.Seconds()/total.Seconds(), "%-host-CPU")
 	}
 	b.ReportMetric(prep.Seconds()*1000, "ms-prepare")
+}
+
+// BenchmarkPrepareFactoryRegion prepares what the station writes for every
+// board on its own: a 24 KiB factory-data partition, mostly erased flash.
+func BenchmarkPrepareFactoryRegion(b *testing.B) {
+	nvs := bytes.Repeat([]byte{0xFF}, 24<<10)
+	copy(nvs, firmware(4<<10, 3))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := PrepareWrite([]Region{{"fctry", 0x10000, nvs}}, WriteOptions{Compress: true, Verify: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

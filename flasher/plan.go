@@ -210,12 +210,20 @@ func split(p []byte, n int, pad bool) [][]byte {
 	return out
 }
 
+// zlibWriters keeps level-9 compressors for reuse: building one allocates
+// about a megabyte of tables, which dwarfed compressing a board's small
+// factory-data region on a busy station.
+var zlibWriters = sync.Pool{New: func() any {
+	zw, _ := zlib.NewWriterLevel(io.Discard, zlib.BestCompression)
+	return zw
+}}
+
 func deflate(p []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&buf, zlib.BestCompression)
-	if err != nil {
-		return nil, err
-	}
+	buf.Grow(len(p)/2 + 64)
+	zw := zlibWriters.Get().(*zlib.Writer)
+	defer zlibWriters.Put(zw)
+	zw.Reset(&buf)
 	if _, err := zw.Write(p); err != nil {
 		return nil, err
 	}
