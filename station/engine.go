@@ -48,6 +48,7 @@ type Engine struct {
 	finished    chan struct{}
 	summary     Summary
 	refresh     countsRefresh
+	lazy        lazyCounts
 }
 
 // Summary is how a run ended.
@@ -132,6 +133,7 @@ func (e *Engine) Start(ctx context.Context, slots []Slot) error {
 		e.mu.Lock()
 		e.interrupted = e.interrupted || ctx.Err() != nil
 		e.mu.Unlock()
+		e.stopLazyCounts()
 		e.refreshCounts(context.WithoutCancel(ctx))
 		st := e.Stats()
 		e.mu.Lock()

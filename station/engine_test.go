@@ -503,6 +503,22 @@ func TestQuantityStopsTheRun(t *testing.T) {
 	}
 }
 
+// TestQuantityHoldsWithDeferredCounts: far from the quantity the counters
+// are re-read at most once a second, and boards here finish much faster
+// than that; the batch must still stop at exactly its quantity.
+func TestQuantityHoldsWithDeferredCounts(t *testing.T) {
+	r := newRig(t)
+	r.cfg.Quantity = 24
+	for _, slot := range []string{"A", "B", "C"} {
+		fws := make([]fwSpec, 12)
+		r.line.add(slot, fws...)
+	}
+	sum := r.run("A", "B", "C")
+	if sum.RunPassed != 24 || sum.Stats.Passed != 24 || sum.Stats.Remaining != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+}
+
 func TestSetOperator(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1

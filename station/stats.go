@@ -129,6 +129,7 @@ type countsRefresh struct {
 }
 
 func (e *Engine) readCounts(ctx context.Context) {
+	e.lazy.readStarting()
 	c, err := e.store.Counts(ctx, e.cfg.Batch)
 	if err != nil {
 		e.emit(Event{Type: EvLog, Message: "audit log: read batch progress: " + err.Error()})

@@ -128,7 +128,11 @@ func (e *Engine) backoff(n int) time.Duration {
 // finishBoard accounts a board's final result: counters, slot health and
 // quarantine, and the stats event.
 func (e *Engine) finishBoard(ctx context.Context, ss *slotState, res UnitResult) {
-	e.refreshCounts(context.WithoutCancel(ctx))
+	if e.cfg.Mode == ModeBuild && e.farFromQuantity() {
+		e.refreshCountsSoon(context.WithoutCancel(ctx))
+	} else {
+		e.refreshCounts(context.WithoutCancel(ctx))
+	}
 	e.mu.Lock()
 	e.inFlight--
 	untouched := res.Kind == KindCanceled && res.SN == "" // stopped before an SN: nothing happened to it
