@@ -61,16 +61,6 @@ func (b *Board) runUserCodeLocked(at time.Time) {
 	b.bootFromFlashLocked(at)
 }
 
-func (b *Board) fwChip() firmware.Chip {
-	switch b.p.name {
-	case "esp32s3":
-		return firmware.ChipESP32S3
-	case "esp32c3":
-		return firmware.ChipESP32C3
-	}
-	return firmware.ChipESP32
-}
-
 func (b *Board) readFlash(off, n uint32) []byte {
 	n = min(n, b.flash.size-min(off, b.flash.size))
 	p := make([]byte, n)
@@ -172,8 +162,8 @@ func (b *Board) checkApp(l *bootLog, part firmware.Partition) bool {
 		}
 		return false
 	}
-	if img.Extended.ChipID != b.fwChip() {
-		l.line("E", "esp_image", "Mismatch chip id, expected %d, found %d", b.fwChip(), img.Extended.ChipID)
+	if img.Extended.ChipID != b.p.imageChipID {
+		l.line("E", "esp_image", "Mismatch chip id, expected %d, found %d", b.p.imageChipID, img.Extended.ChipID)
 		return false
 	}
 	if ok, why := img.SupportsRevision(b.id.Revision); !ok {

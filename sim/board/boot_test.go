@@ -18,7 +18,7 @@ import (
 // straight into a board's flash, as a programmer would.
 func flashFirmware(t *testing.T, b *Board, app []byte) {
 	t.Helper()
-	chip := b.fwChip()
+	chip := b.p.imageChipID
 	bl, err := firmware.BuildBootloader(firmware.BootloaderSpec{Chip: chip})
 	must(t, err)
 	pt, err := firmware.DefaultPartitionTable().MarshalBinary()

@@ -3,17 +3,19 @@ package board
 import (
 	"fmt"
 	"strings"
+
+	"fleetline/firmware"
 )
 
 // chipProfile is what differs between the ESP32, ESP32-S3 and ESP32-C3 as
 // their ROM loaders and register maps show it to a host.
 type chipProfile struct {
-	name        string // "esp32"
-	imageChipID uint16 // chip id in an app image's extended header
-	magic       uint32 // word at chipDetectMagicAddr
-	bootOffset  uint32 // where the ROM looks for the second-stage bootloader
-	beginWords  int    // words the ROM's FLASH_BEGIN takes
-	secInfo     bool   // ROM implements GET_SECURITY_INFO
+	name        string        // "esp32"
+	imageChipID firmware.Chip // chip id in an app image's extended header
+	magic       uint32        // word at chipDetectMagicAddr
+	bootOffset  uint32        // where the ROM looks for the second-stage bootloader
+	beginWords  int           // words the ROM's FLASH_BEGIN takes
+	secInfo     bool          // ROM implements GET_SECURITY_INFO
 	secChipID   uint32
 	secAPI      uint32
 	scaledBaud  bool // CHANGE_BAUDRATE is scaled by the ROM's crystal estimate (ESP32)
@@ -36,7 +38,7 @@ const chipDetectMagicAddr = 0x40001000
 
 var chipProfiles = map[string]*chipProfile{
 	"esp32": {
-		name: "esp32", imageChipID: 0, magic: 0x00F01D83, bootOffset: 0x1000, beginWords: 4,
+		name: "esp32", imageChipID: firmware.ChipESP32, magic: 0x00F01D83, bootOffset: 0x1000, beginWords: 4,
 		scaledBaud: true,
 		uartBase:   0x3FF40000, bootClkdiv: 0x15A,
 		strapReg: 0x3FF44038, strapDL: 0x03, strapFlash: 0x13,
@@ -44,7 +46,7 @@ var chipProfiles = map[string]*chipProfile{
 		spiW0: 0x80, spiAddrMSB: true,
 	},
 	"esp32s3": {
-		name: "esp32s3", imageChipID: 9, magic: 0x00000009, bootOffset: 0, beginWords: 5,
+		name: "esp32s3", imageChipID: firmware.ChipESP32S3, magic: 0x00000009, bootOffset: 0, beginWords: 5,
 		secInfo: true, secChipID: 9, secAPI: 3,
 		uartBase: 0x60000000, bootClkdiv: 0x152,
 		strapReg: 0x60004038, strapDL: 0x00, strapFlash: 0x08,
@@ -52,7 +54,7 @@ var chipProfiles = map[string]*chipProfile{
 		spiW0: 0x58, uartDevBufNo: 0x3FCEF14C,
 	},
 	"esp32c3": {
-		name: "esp32c3", imageChipID: 5, magic: 0x1B31506F, bootOffset: 0, beginWords: 5,
+		name: "esp32c3", imageChipID: firmware.ChipESP32C3, magic: 0x1B31506F, bootOffset: 0, beginWords: 5,
 		secInfo: true, secChipID: 5, secAPI: 3,
 		uartBase: 0x60000000, bootClkdiv: 0x152,
 		strapReg: 0x60004038, strapDL: 0x04, strapFlash: 0x0C,
