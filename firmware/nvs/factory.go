@@ -122,10 +122,14 @@ func ReadFactory(p *Partition, namespace string) (FactoryData, error) {
 		return fd, fmt.Errorf("nvs: read factory data: %w", err)
 	}
 	fd.SN = sn
-	fd.ClaimCertPEM, _ = p.Blob(namespace, KeyClaimCert)
-	fd.ClaimKeyPEM, _ = p.Blob(namespace, KeyClaimKey)
-	fd.Template, _ = p.String(namespace, KeyProvTemplate)
-	fd.Endpoint, _ = p.String(namespace, KeyIoTEndpoint)
+	if err := errors.Join(
+		optional(p.Blob, namespace, KeyClaimCert, &fd.ClaimCertPEM),
+		optional(p.Blob, namespace, KeyClaimKey, &fd.ClaimKeyPEM),
+		optional(p.String, namespace, KeyProvTemplate, &fd.Template),
+		optional(p.String, namespace, KeyIoTEndpoint, &fd.Endpoint),
+	); err != nil {
+		return fd, fmt.Errorf("nvs: read factory data: %w (rewrite the factory partition)", err)
+	}
 	for _, e := range p.Entries() {
 		if e.Namespace == namespace && reservedKeys[e.Key] {
 			continue
@@ -153,7 +157,23 @@ func ReadDevice(p *Partition, namespace string) (DeviceCredentials, error) {
 	if dc.CertPEM, err = p.Blob(namespace, KeyDeviceCert); err != nil {
 		return dc, fmt.Errorf("nvs: read device credentials: %w", err)
 	}
-	dc.KeyPEM, _ = p.Blob(namespace, KeyDeviceKey)
-	dc.ThingName, _ = p.String(namespace, KeyThingName)
+	if err := errors.Join(
+		optional(p.Blob, namespace, KeyDeviceKey, &dc.KeyPEM),
+		optional(p.String, namespace, KeyThingName, &dc.ThingName),
+	); err != nil {
+		return dc, fmt.Errorf("nvs: read device credentials: %w", err)
+	}
 	return dc, nil
+}
+
+// optional reads a key that may be absent into dst. Only absence is
+// forgiven: a key of the wrong type is an error, since the reserved keys
+// are skipped from Extra and the value would otherwise vanish unreported.
+func optional[T any](get func(ns, key string) (T, error), ns, key string, dst *T) error {
+	v, err := get(ns, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	*dst = v
+	return err
 }

@@ -91,6 +91,15 @@ func TestFactoryErrors(t *testing.T) {
 	} else {
 		t.Log(err)
 	}
+	// A reserved key of the wrong type is reported, not read as absent.
+	img, _ = Build([]Entry{Str("fctry", KeySerialNo, "1"), Str("fctry", KeyClaimKey, "k")}, 0x3000, BuildOptions{})
+	if _, err := ReadFactory(mustParse(t, img), ""); !errors.Is(err, ErrTypeMismatch) || !strings.Contains(err.Error(), KeyClaimKey) {
+		t.Errorf("claim key stored as a string: %v", err)
+	}
+	img, _ = Build([]Entry{BlobEntry("fctry", KeyDeviceCert, testCertPEM), Uint("fctry", KeyThingName, U8, 1)}, 0x3000, BuildOptions{})
+	if _, err := ReadDevice(mustParse(t, img), ""); !errors.Is(err, ErrTypeMismatch) || !strings.Contains(err.Error(), KeyThingName) {
+		t.Errorf("thing name stored as a u8: %v", err)
+	}
 }
 
 func TestDescribeRedactsPrivateKeys(t *testing.T) {
