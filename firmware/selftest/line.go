@@ -137,41 +137,16 @@ func decodeBody(body []byte) (Message, error) {
 	if head.Type == nil || *head.Type == "" {
 		return nil, fmt.Errorf("%w: no \"type\" field", ErrSyntax)
 	}
-	v := newMessage(*head.Type)
-	if v == nil {
+	decode, ok := decoders[*head.Type]
+	if !ok {
 		raw := append(json.RawMessage(nil), body...)
 		return Unknown{Name: *head.Type, Body: raw}, fmt.Errorf("%w: %s", ErrUnknownType, quoteField(*head.Type))
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	m, err := decode(body)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrSyntax, *head.Type, err)
 	}
-	return deref(v), nil
-}
-
-func deref(v any) Message {
-	switch m := v.(type) {
-	case *Hello:
-		return *m
-	case *Clock:
-		return *m
-	case *Test:
-		return *m
-	case *Prov:
-		return *m
-	case *ProvResult:
-		return *m
-	case *Cert:
-		return *m
-	case *Verdict:
-		return *m
-	case *Time:
-		return *m
-	case *Start:
-		return *m
-	case *Retest:
-		return *m
-	}
-	panic("selftest: deref of unregistered type")
+	return m, nil
 }
 
 // trimEnd drops the line ending, trailing blanks and ANSI SGR sequences

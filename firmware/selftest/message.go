@@ -166,31 +166,28 @@ func (Retest) Type() string { return TypeRetest }
 // Type implements Message.
 func (u Unknown) Type() string { return u.Name }
 
-// newMessage returns a pointer to the zero value of the named type, or nil.
-func newMessage(typ string) any {
-	switch typ {
-	case TypeHello:
-		return new(Hello)
-	case TypeClock:
-		return new(Clock)
-	case TypeTest:
-		return new(Test)
-	case TypeProv:
-		return new(Prov)
-	case TypeProvResult:
-		return new(ProvResult)
-	case TypeCert:
-		return new(Cert)
-	case TypeVerdict:
-		return new(Verdict)
-	case TypeTime:
-		return new(Time)
-	case TypeStart:
-		return new(Start)
-	case TypeRetest:
-		return new(Retest)
+// decoders maps each known type name to its JSON decoder; one table, so a
+// new message type is registered in one place.
+var decoders = map[string]func([]byte) (Message, error){
+	TypeHello:      decodeAs[Hello],
+	TypeClock:      decodeAs[Clock],
+	TypeTest:       decodeAs[Test],
+	TypeProv:       decodeAs[Prov],
+	TypeProvResult: decodeAs[ProvResult],
+	TypeCert:       decodeAs[Cert],
+	TypeVerdict:    decodeAs[Verdict],
+	TypeTime:       decodeAs[Time],
+	TypeStart:      decodeAs[Start],
+	TypeRetest:     decodeAs[Retest],
+}
+
+// decodeAs unmarshals a JSON object into a T and returns it by value.
+func decodeAs[T Message](body []byte) (Message, error) {
+	var m T
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
 	}
-	return nil
+	return m, nil
 }
 
 // NewTime returns the Time message for t.
