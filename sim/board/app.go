@@ -2,6 +2,7 @@ package board
 
 import (
 	"context"
+	"fmt"
 	"io"
 )
 
@@ -56,4 +57,11 @@ type Identity struct {
 	Revision int    // major*100 + minor, as image headers count it
 	MAC      [6]byte
 	FlashID  uint32 // JEDEC id: manufacturer | type<<8 | capacity<<16
+}
+
+// MACString returns the base MAC as aa:bb:cc:dd:ee:ff, the spelling of the
+// boot log, the self-test hello and the endpoints file.
+func (id Identity) MACString() string {
+	m := id.MAC
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
 }

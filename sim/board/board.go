@@ -172,7 +172,7 @@ func New(cfg Config) (*Board, error) {
 func (b *Board) Identity() Identity { return b.id }
 
 // MAC returns the base MAC as aa:bb:cc:dd:ee:ff.
-func (b *Board) MAC() string { return macString(b.id.MAC) }
+func (b *Board) MAC() string { return b.id.MACString() }
 
 // Chip returns the chip name ("esp32", "esp32s3", "esp32c3").
 func (b *Board) Chip() string { return b.p.name }

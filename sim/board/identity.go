@@ -69,10 +69,6 @@ func flashSizeFromID(id uint32) uint32 {
 	return 1 << c
 }
 
-func macString(m [6]byte) string {
-	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
-}
-
 func parseMAC(s string) ([6]byte, error) {
 	var m [6]byte
 	_, err := fmt.Sscanf(s, "%02x:%02x:%02x:%02x:%02x:%02x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5])
@@ -91,7 +87,7 @@ func loadOrCreateIdentity(dir string, index int, derived Identity, ck8m uint32) 
 	path, _ := statePaths(dir, index)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		sf := stateFile{Chip: derived.Chip, MAC: macString(derived.MAC), Revision: derived.Revision, FlashID: derived.FlashID, CK8M: ck8m}
+		sf := stateFile{Chip: derived.Chip, MAC: derived.MACString(), Revision: derived.Revision, FlashID: derived.FlashID, CK8M: ck8m}
 		out, _ := json.MarshalIndent(sf, "", "  ")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return Identity{}, 0, fmt.Errorf("board %d: create state dir: %w", index, err)

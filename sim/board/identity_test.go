@@ -11,11 +11,11 @@ func TestIdentitiesUniqueAndStable(t *testing.T) {
 	for i := 0; i < 256; i++ {
 		id, _ := deriveIdentity(chipProfiles["esp32"], 99, i, 4<<20)
 		if j, dup := seen[id.MAC]; dup {
-			t.Fatalf("boards %d and %d share MAC %s", j, i, macString(id.MAC))
+			t.Fatalf("boards %d and %d share MAC %s", j, i, id.MACString())
 		}
 		seen[id.MAC] = i
 		if id.MAC[0] != 0x24 || id.MAC[1] != 0x0A || id.MAC[2] != 0xC4 {
-			t.Fatalf("OUI of %s", macString(id.MAC))
+			t.Fatalf("OUI of %s", id.MACString())
 		}
 		again, _ := deriveIdentity(chipProfiles["esp32"], 99, i, 4<<20)
 		if again != id {

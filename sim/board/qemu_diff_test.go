@@ -216,7 +216,7 @@ func newDiffBoard(t *testing.T, chip string) wire {
 		rev = 3
 	}
 	sf := fmt.Sprintf(`{"chip":%q,"mac":%q,"revision":%d,"flash_id":%d,"ck8m":%d}`,
-		chip, macString(diffMAC), rev, diffFlashID, 0x50)
+		chip, Identity{MAC: diffMAC}.MACString(), rev, diffFlashID, 0x50)
 	path, _ := statePaths(dir, 0)
 	must(t, os.WriteFile(path, []byte(sf), 0o644))
 	b := newBoard(t, Config{Chip: chip, StateDir: dir})

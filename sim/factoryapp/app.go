@@ -134,7 +134,7 @@ func (r *run) firstBoot() error {
 // claim finishes the erase now.
 func (r *run) load() (selftest.Hello, error) {
 	id := r.dev.Identity()
-	h := selftest.Hello{Firmware: r.fw.Version, Project: r.fw.Project, IDF: r.fw.IDF, Chip: id.Chip, MAC: formatMAC(id.MAC), Mode: selftest.ModeNormal}
+	h := selftest.Hello{Firmware: r.fw.Version, Project: r.fw.Project, IDF: r.fw.IDF, Chip: id.Chip, MAC: id.MACString(), Mode: selftest.ModeNormal}
 	s, err := openStore(r.dev, r.cfg.Partition, r.cfg.Namespace, r.cfg.SPIFFS)
 	if err != nil {
 		return h, err

@@ -2,7 +2,6 @@ package factoryapp
 
 import (
 	"encoding/hex"
-	"fmt"
 
 	"fleetline/firmware"
 	"fleetline/sim/board"
@@ -46,7 +45,7 @@ func firmwareInfo(dev board.Device, fallback FirmwareInfo) FirmwareInfo {
 func bootLog(c *console, dev board.Device, fw FirmwareInfo, full bool) {
 	id := dev.Identity()
 	if !full {
-		c.log('I', "fct", "factory test firmware %s, MAC %s", fw.Version, formatMAC(id.MAC))
+		c.log('I', "fct", "factory test firmware %s, MAC %s", fw.Version, id.MACString())
 		return
 	}
 	cores := "Multicore app"
@@ -78,7 +77,7 @@ func bootLog(c *console, dev board.Device, fw FirmwareInfo, full bool) {
 	c.log('I', "spi_flash", "flash io: dio")
 	c.log('I', "main_task", "Started on CPU0")
 	c.log('I', "main_task", "Calling app_main()")
-	c.log('I', "fct", "factory test firmware %s, MAC %s", fw.Version, formatMAC(id.MAC))
+	c.log('I', "fct", "factory test firmware %s, MAC %s", fw.Version, id.MACString())
 }
 
 // flashVendor names the flash chip driver ESP-IDF picks from the JEDEC
@@ -98,8 +97,4 @@ func flashVendor(jedec uint32) string {
 	default:
 		return "generic"
 	}
-}
-
-func formatMAC(m [6]byte) string {
-	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
 }

@@ -166,7 +166,7 @@ func (r *run) parameters() map[string]string {
 	}
 	p := map[string]string{
 		"SerialNumber":      fd.SN,
-		"MAC":               formatMAC(r.dev.Identity().MAC),
+		"MAC":               r.dev.Identity().MACString(),
 		"ManufacturingDate": date,
 		"ChipModel":         r.dev.Identity().Chip,
 		"FirmwareVersion":   r.fw.Version,
