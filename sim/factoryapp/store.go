@@ -126,19 +126,28 @@ func (s *store) read() (state, error) {
 	return st, nil
 }
 
-// readFiles reads the factory files spiffs.FactoryFiles lays out.
-func (s *store) readFiles() (nvs.FactoryData, error) {
+// loadFS reads and parses the whole SPIFFS partition.
+func (s *store) loadFS() (*spiffs.FS, error) {
 	img, err := s.readPart(*s.fs)
 	if err != nil {
-		return nvs.FactoryData{}, err
+		return nil, err
 	}
 	fs, err := spiffs.Parse(img, s.fsCfg)
 	if err != nil {
-		return nvs.FactoryData{}, fmt.Errorf("partition %s: %w", s.fs.Label, err)
+		return nil, fmt.Errorf("SPIFFS partition %s: %w", s.fs.Label, err)
+	}
+	return fs, nil
+}
+
+// readFiles reads the factory files spiffs.FactoryFiles lays out.
+func (s *store) readFiles() (nvs.FactoryData, error) {
+	fs, err := s.loadFS()
+	if err != nil {
+		return nvs.FactoryData{}, err
 	}
 	sn, err := fs.Open(spiffs.SerialNumberFile)
 	if err != nil {
-		return nvs.FactoryData{}, err
+		return nvs.FactoryData{}, fmt.Errorf("partition %s: %w", s.fs.Label, err)
 	}
 	fd := nvs.FactoryData{Namespace: s.ns, SN: string(sn)}
 	fd.ClaimCertPEM, _ = fs.Open(spiffs.ClaimCertFile)
@@ -193,13 +202,9 @@ func (s *store) eraseClaim() error {
 // back whole; firmware deleting with spiffs_remove marks pages deleted in
 // place instead, which leaves different bytes but the same files.
 func (s *store) eraseClaimFiles() error {
-	img, err := s.readPart(*s.fs)
+	fs, err := s.loadFS()
 	if err != nil {
 		return err
-	}
-	fs, err := spiffs.Parse(img, s.fsCfg)
-	if err != nil {
-		return fmt.Errorf("partition %s: %w", s.fs.Label, err)
 	}
 	var keep []spiffs.File
 	for _, f := range fs.Files {
