@@ -80,11 +80,7 @@ func (s *Store) StartAttempt(ctx context.Context, a AttemptStart) (int64, error)
 	}
 	var id int64
 	err = s.write(ctx, "start attempt for "+mac, func(t *tx) error {
-		b, err := loadBatch(t.queryRow, a.Batch)
-		if err != nil {
-			return err
-		}
-		unit, err := t.unitID(mac, a.Chip, a.Revision, a.FlashID)
+		b, unit, err := t.boardInBatch(a.Batch, mac, a.Chip, a.Revision, a.FlashID)
 		if err != nil {
 			return err
 		}

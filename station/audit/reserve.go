@@ -54,11 +54,7 @@ func (s *Store) Reserve(ctx context.Context, batchID, mac string) (Reservation, 
 	}
 	var r Reservation
 	err = s.write(ctx, "reserve SN for "+mac+" in batch "+batchID, func(t *tx) error {
-		b, err := loadBatch(t.queryRow, batchID)
-		if err != nil {
-			return err
-		}
-		unit, err := t.unitID(mac, "", "", "")
+		b, unit, err := t.boardInBatch(batchID, mac, "", "", "")
 		if err != nil {
 			return err
 		}
@@ -152,6 +148,18 @@ func (t *tx) exhausted(b batchRow) error {
 		return err
 	}
 	return e
+}
+
+// boardInBatch loads batch batchID and the unit with this MAC, recording
+// the unit first if it is new: the opening of every unit of work that
+// reserves an SN or starts an attempt.
+func (t *tx) boardInBatch(batchID, mac, chip, rev, flash string) (batchRow, int64, error) {
+	b, err := loadBatch(t.queryRow, batchID)
+	if err != nil {
+		return batchRow{}, 0, err
+	}
+	unit, err := t.unitID(mac, chip, rev, flash)
+	return b, unit, err
 }
 
 // unitID returns the unit with this MAC, recording it first if it is new.
