@@ -8,7 +8,6 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"fleetline/flasher/portio"
@@ -23,15 +22,12 @@ const DefaultReadTimeout = time.Second
 // Port is a raw TCP connection used as a serial port. It implements
 // portio.Port, portio.LineSetter and portio.Named.
 type Port struct {
-	conn    net.Conn
-	name    string
-	in      *portio.Inbox
-	timeout atomic.Int64 // a time.Duration
-	wmu     sync.Mutex
-	once    sync.Once
-	closing atomic.Bool
-	closed  chan struct{}
-	done    chan struct{} // the reader goroutine has ended
+	conn net.Conn
+	name string
+	in   *portio.Inbox
+	rx   *portio.Receiver // read timeout and close state
+	wmu  sync.Mutex
+	done chan struct{} // the reader goroutine has ended
 }
 
 var (
@@ -77,8 +73,8 @@ func New(conn net.Conn, name string) *Port {
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true) // ROM commands are small: send them now
 	}
-	p := &Port{conn: conn, name: name, in: portio.NewInbox(0), closed: make(chan struct{}), done: make(chan struct{})}
-	p.timeout.Store(int64(DefaultReadTimeout))
+	in := portio.NewInbox(0)
+	p := &Port{conn: conn, name: name, in: in, rx: portio.NewReceiver(in, name, DefaultReadTimeout), done: make(chan struct{})}
 	go p.readLoop()
 	return p
 }
@@ -99,7 +95,7 @@ func (p *Port) readLoop() {
 }
 
 func (p *Port) lost(op string, err error) error {
-	if p.closing.Load() {
+	if p.rx.IsClosed() {
 		return p.closedErr()
 	}
 	if errors.Is(err, io.EOF) {
@@ -109,20 +105,14 @@ func (p *Port) lost(op string, err error) error {
 }
 
 // Read implements portio.Port.
-func (p *Port) Read(b []byte) (int, error) {
-	n, err := p.in.ReadTimeout(b, time.Duration(p.timeout.Load()), p.closed)
-	if err == portio.ErrClosed {
-		err = p.closedErr()
-	}
-	return n, err
-}
+func (p *Port) Read(b []byte) (int, error) { return p.rx.Read(b) }
 
 // closedErr is the error of a call after Close.
-func (p *Port) closedErr() error { return fmt.Errorf("%s: %w", p.name, portio.ErrClosed) }
+func (p *Port) closedErr() error { return p.rx.ClosedErr() }
 
 // Write implements portio.Port.
 func (p *Port) Write(b []byte) (int, error) {
-	if p.closing.Load() {
+	if p.rx.IsClosed() {
 		return 0, p.closedErr()
 	}
 	p.wmu.Lock()
@@ -135,7 +125,7 @@ func (p *Port) Write(b []byte) (int, error) {
 }
 
 func (p *Port) check() error {
-	if p.closing.Load() {
+	if p.rx.IsClosed() {
 		return p.closedErr()
 	}
 	select {
@@ -162,15 +152,12 @@ func (p *Port) SetBaud(int) error { return p.check() }
 
 // SetReadTimeout implements portio.Port. Zero makes Read return at once
 // when nothing is buffered; a negative duration waits without limit.
-func (p *Port) SetReadTimeout(d time.Duration) error {
-	p.timeout.Store(int64(d))
-	return nil
-}
+func (p *Port) SetReadTimeout(d time.Duration) error { return p.rx.SetReadTimeout(d) }
 
 // Flush implements portio.Port: it drops what has been received and not
 // read.
 func (p *Port) Flush() error {
-	if p.closing.Load() {
+	if p.rx.IsClosed() {
 		return p.closedErr()
 	}
 	p.in.Drop()
@@ -179,11 +166,7 @@ func (p *Port) Flush() error {
 
 // Close implements portio.Port.
 func (p *Port) Close() error {
-	p.once.Do(func() {
-		p.closing.Store(true)
-		close(p.closed)
-		p.conn.Close()
-	})
+	p.rx.Close(func() { p.conn.Close() })
 	<-p.done
 	return nil
 }

@@ -10,7 +10,8 @@
 //
 // Ports whose bytes arrive on a goroutine of their own (a socket, a port
 // shared between sessions) keep them in an Inbox, which gives their Read
-// the same timeout and ErrClosed behaviour without polling.
+// the same timeout and ErrClosed behaviour without polling; a Receiver
+// adds the read timeout and close state they would otherwise each repeat.
 //
 // The package is a leaf: flasher, flasher/serialport, flasher/rfc2217 and
 // sim/board all import it, and it imports none of them.

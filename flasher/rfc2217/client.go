@@ -105,11 +105,11 @@ func (d Dialer) Dial(ctx context.Context, addr string, baud int) (*Client, error
 // answers are handled even while nobody reads data; it blocks in the
 // socket read when idle.
 type Client struct {
-	conn    net.Conn
-	name    string
-	d       Dialer
-	in      *portio.Inbox
-	timeout atomic.Int64 // read timeout, a time.Duration
+	conn net.Conn
+	name string
+	d    Dialer
+	in   *portio.Inbox
+	rx   *portio.Receiver // read timeout and close state
 
 	wmu sync.Mutex // one socket write at a time
 
@@ -122,10 +122,7 @@ type Client struct {
 	settled chan struct{} // closed when COM-PORT-OPTION is answered
 	once    sync.Once     // closes settled
 	dec     decoder       // reader goroutine only
-	closed  chan struct{} // closed by Close
 	done    chan struct{} // closed when the reader goroutine ends
-	closeMu sync.Once     // runs Close once
-	closing atomic.Bool   // Close was called
 }
 
 var (
@@ -134,17 +131,17 @@ var (
 )
 
 func newClient(conn net.Conn, name string, d Dialer) *Client {
+	in := portio.NewInbox(0)
 	c := &Client{
 		conn:    conn,
 		name:    name,
 		d:       d,
-		in:      portio.NewInbox(0),
+		in:      in,
+		rx:      portio.NewReceiver(in, name, DefaultReadTimeout),
 		replies: make(chan []byte, 16),
 		settled: make(chan struct{}),
-		closed:  make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	c.timeout.Store(int64(DefaultReadTimeout))
 	c.neg.canLocal = oneOf(optBinary, optSGA, optComPort)
 	c.neg.canRemote = oneOf(optBinary, optSGA, optComPort)
 	return c
@@ -213,7 +210,7 @@ func (c *Client) readLoop() {
 
 // lost turns a socket error into the error every later call returns.
 func (c *Client) lost(err error) error {
-	if c.closing.Load() {
+	if c.rx.IsClosed() {
 		return c.closedErr()
 	}
 	if errors.Is(err, io.EOF) {
@@ -288,27 +285,21 @@ func (c *Client) writeRaw(b []byte) error {
 		return c.failure()
 	default:
 	}
-	if c.closing.Load() {
+	if c.rx.IsClosed() {
 		return c.closedErr()
 	}
 	return fmt.Errorf("%s: send: %v: %w", c.name, err, portio.ErrClosed)
 }
 
 // Read implements portio.Port.
-func (c *Client) Read(p []byte) (int, error) {
-	n, err := c.in.ReadTimeout(p, time.Duration(c.timeout.Load()), c.closed)
-	if err == portio.ErrClosed {
-		err = c.closedErr()
-	}
-	return n, err
-}
+func (c *Client) Read(p []byte) (int, error) { return c.rx.Read(p) }
 
 // closedErr is the error of a call after Close.
-func (c *Client) closedErr() error { return fmt.Errorf("%s: %w", c.name, portio.ErrClosed) }
+func (c *Client) closedErr() error { return c.rx.ClosedErr() }
 
 // Write implements portio.Port; bytes equal to IAC are doubled on the wire.
 func (c *Client) Write(p []byte) (int, error) {
-	if c.closing.Load() {
+	if c.rx.IsClosed() {
 		return 0, c.closedErr()
 	}
 	if err := c.writeRaw(appendEscaped(make([]byte, 0, len(p)+8), p)); err != nil {
@@ -319,19 +310,12 @@ func (c *Client) Write(p []byte) (int, error) {
 
 // SetReadTimeout implements portio.Port. Zero makes Read return at once
 // when nothing is buffered; a negative duration waits without limit.
-func (c *Client) SetReadTimeout(d time.Duration) error {
-	c.timeout.Store(int64(d))
-	return nil
-}
+func (c *Client) SetReadTimeout(d time.Duration) error { return c.rx.SetReadTimeout(d) }
 
 // Close implements portio.Port. It closes the connection and waits for the
 // reader goroutine.
 func (c *Client) Close() error {
-	c.closeMu.Do(func() {
-		c.closing.Store(true)
-		close(c.closed)
-		c.conn.Close()
-	})
+	c.rx.Close(func() { c.conn.Close() })
 	<-c.done
 	return nil
 }

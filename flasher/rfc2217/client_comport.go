@@ -36,7 +36,7 @@ func (c *Client) command(code byte, value []byte, wait, learn bool) ([]byte, err
 			return nil, fmt.Errorf("%s: %s: %w within %v", c.name, codeName(code), ErrNoReply, c.d.replyTimeout())
 		case <-c.done:
 			return nil, c.failure()
-		case <-c.closed:
+		case <-c.rx.Closed():
 			return nil, c.closedErr()
 		}
 	}

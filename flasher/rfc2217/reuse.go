@@ -72,28 +72,18 @@ func (sh *shared) lend() (portio.Port, error) {
 	if sh.on != nil && !sh.on.isClosed() {
 		return nil, ErrBusy
 	}
-	l := &lent{sh: sh, closed: make(chan struct{})}
-	l.timeout.Store(int64(DefaultReadTimeout))
+	l := &lent{sh: sh, rx: portio.NewReceiver(sh.in, "", DefaultReadTimeout)}
 	sh.on = l
 	return l, nil
 }
 
 // lent is the view of a reused port that one session holds.
 type lent struct {
-	sh      *shared
-	timeout atomic.Int64
-	once    sync.Once
-	closed  chan struct{}
+	sh *shared
+	rx *portio.Receiver // this session's read timeout and close state
 }
 
-func (l *lent) isClosed() bool {
-	select {
-	case <-l.closed:
-		return true
-	default:
-		return false
-	}
-}
+func (l *lent) isClosed() bool { return l.rx.IsClosed() }
 
 func (l *lent) do(f func() error) error {
 	if l.isClosed() {
@@ -102,9 +92,7 @@ func (l *lent) do(f func() error) error {
 	return f()
 }
 
-func (l *lent) Read(p []byte) (int, error) {
-	return l.sh.in.ReadTimeout(p, time.Duration(l.timeout.Load()), l.closed)
-}
+func (l *lent) Read(p []byte) (int, error) { return l.rx.Read(p) }
 
 func (l *lent) Write(p []byte) (int, error) {
 	if l.isClosed() {
@@ -113,14 +101,11 @@ func (l *lent) Write(p []byte) (int, error) {
 	return l.sh.p.Write(p)
 }
 
-func (l *lent) SetDTR(v bool) error { return l.do(func() error { return l.sh.p.SetDTR(v) }) }
-func (l *lent) SetRTS(v bool) error { return l.do(func() error { return l.sh.p.SetRTS(v) }) }
-func (l *lent) SetBaud(b int) error { return l.do(func() error { return l.sh.p.SetBaud(b) }) }
-func (l *lent) Close() error        { l.once.Do(func() { close(l.closed) }); return nil }
-func (l *lent) SetReadTimeout(d time.Duration) error {
-	l.timeout.Store(int64(d))
-	return nil
-}
+func (l *lent) SetDTR(v bool) error                  { return l.do(func() error { return l.sh.p.SetDTR(v) }) }
+func (l *lent) SetRTS(v bool) error                  { return l.do(func() error { return l.sh.p.SetRTS(v) }) }
+func (l *lent) SetBaud(b int) error                  { return l.do(func() error { return l.sh.p.SetBaud(b) }) }
+func (l *lent) Close() error                         { l.rx.Close(nil); return nil }
+func (l *lent) SetReadTimeout(d time.Duration) error { return l.rx.SetReadTimeout(d) }
 
 func (l *lent) Flush() error {
 	return l.do(func() error {
