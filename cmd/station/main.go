@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 )
 
 // command is one subcommand with its own flag set.
@@ -122,5 +121,4 @@ func printUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'station <command> -h' for a command's flags.")
-	_ = strings.TrimSpace
 }
