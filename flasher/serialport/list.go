@@ -68,10 +68,11 @@ func infos(ports []rawPort, byPath, byID map[string]string) []Info {
 		if p.Name == "" {
 			continue
 		}
+		dev := resolve(p.Name) // one EvalSymlinks walk for both maps
 		in := Info{
 			Path:         p.Name,
-			ByPath:       byPath[resolve(p.Name)],
-			ByID:         byID[resolve(p.Name)],
+			ByPath:       byPath[dev],
+			ByID:         byID[dev],
 			USB:          p.IsUSB,
 			SerialNumber: p.SerialNumber,
 			Manufacturer: p.Manufacturer,
