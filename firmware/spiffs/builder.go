@@ -3,9 +3,9 @@ package spiffs
 import (
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -260,30 +260,25 @@ func ReadDir(dir string, followLinks bool) ([]File, error) {
 		if err != nil {
 			return fmt.Errorf("spiffs: read directory: %w", err)
 		}
-		names := make([]string, 0, len(ents))
-		for _, e := range ents {
-			names = append(names, e.Name())
-		}
-		sort.Strings(names)
 		var subdirs []string
-		for _, n := range names {
+		for _, e := range ents { // os.ReadDir sorts them by name
+			n := e.Name()
 			p := filepath.Join(dir, rel, n)
-			fi, err := os.Lstat(p)
-			if err != nil {
-				return fmt.Errorf("spiffs: %w", err)
-			}
-			if fi.Mode()&os.ModeSymlink != 0 {
-				if fi, err = os.Stat(p); err != nil {
+			isDir, regular := e.IsDir(), e.Type().IsRegular()
+			if e.Type()&fs.ModeSymlink != 0 {
+				fi, err := os.Stat(p)
+				if err != nil {
 					return fmt.Errorf("spiffs: %w", err)
 				}
 				if fi.IsDir() && !followLinks {
 					continue
 				}
+				isDir, regular = fi.IsDir(), fi.Mode().IsRegular()
 			}
 			switch {
-			case fi.IsDir():
+			case isDir:
 				subdirs = append(subdirs, filepath.Join(rel, n))
-			case fi.Mode().IsRegular():
+			case regular:
 				data, err := os.ReadFile(p)
 				if err != nil {
 					return fmt.Errorf("spiffs: %w", err)

@@ -222,6 +222,31 @@ func TestReadDir(t *testing.T) {
 	if got := strings.Join(names, " "); got != "/z.txt /provisioning/a /provisioning/b /provisioning/deep/c" {
 		t.Errorf("order: %s", got)
 	}
+	// A linked file is read either way; a linked directory only when
+	// following links.
+	if err := os.Symlink(filepath.Join(dir, "z.txt"), filepath.Join(dir, "provisioning", "zlink")); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	os.Symlink(filepath.Join(dir, "provisioning", "deep"), filepath.Join(dir, "provisioning", "dlink"))
+	for _, tc := range []struct {
+		follow bool
+		want   string
+	}{
+		{false, "/z.txt /provisioning/a /provisioning/b /provisioning/zlink /provisioning/deep/c"},
+		{true, "/z.txt /provisioning/a /provisioning/b /provisioning/zlink /provisioning/deep/c /provisioning/dlink/c"},
+	} {
+		files, err := ReadDir(dir, tc.follow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = names[:0]
+		for _, f := range files {
+			names = append(names, f.Name)
+		}
+		if got := strings.Join(names, " "); got != tc.want {
+			t.Errorf("follow links %v: %s, want %s", tc.follow, got, tc.want)
+		}
+	}
 	if _, err := ReadDir(filepath.Join(dir, "missing"), false); err == nil {
 		t.Error("missing dir read")
 	} else {
