@@ -15,27 +15,14 @@ type AuditStore struct {
 	S *audit.Store
 }
 
-var (
-	_ Store           = AuditStore{}
-	_ ReserveStarter  = AuditStore{}
-	_ ConfirmFinisher = AuditStore{}
-)
-
-// Reserve implements Store.
-func (a AuditStore) Reserve(ctx context.Context, batchID, mac string) (string, error) {
-	r, err := a.S.Reserve(ctx, batchID, mac)
-	if err != nil {
-		return "", err
-	}
-	return r.SN, nil
-}
+var _ Store = AuditStore{}
 
 // StartAttempt implements Store.
 func (a AuditStore) StartAttempt(ctx context.Context, ai AttemptInfo) (int64, error) {
 	return a.S.StartAttempt(ctx, auditStart(ai))
 }
 
-// ReserveAndStart implements ReserveStarter in one transaction.
+// ReserveAndStart implements Store in one transaction.
 func (a AuditStore) ReserveAndStart(ctx context.Context, ai AttemptInfo) (string, int64, error) {
 	r, id, err := a.S.ReserveAndStart(ctx, auditStart(ai))
 	return r.SN, id, err
@@ -71,7 +58,7 @@ func (a AuditStore) FinishAttempt(ctx context.Context, attempt int64, steps []St
 	return a.S.CompleteAttempt(ctx, attempt, auditSteps(steps), auditProvisioning(p), out)
 }
 
-// FinishAndConfirm implements ConfirmFinisher in one transaction; o must
+// FinishAndConfirm implements Store in one transaction; o must
 // be a pass.
 func (a AuditStore) FinishAndConfirm(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome, _, sn string) error {
 	if !o.Passed {
@@ -111,11 +98,6 @@ func auditProvisioning(p *Provisioning) *audit.Provisioning {
 	}
 	return &audit.Provisioning{ThingName: p.ThingName, DeviceCertID: p.CertificateID, CertSHA256: p.CertSHA256,
 		PublicKeySHA256: p.PublicKeySHA256, DeviceCertSerial: strings.ToLower(p.CertSerial)}
-}
-
-// Confirm implements Store.
-func (a AuditStore) Confirm(ctx context.Context, _ string, sn string) error {
-	return a.S.Confirm(ctx, sn)
 }
 
 // KeyOwner implements Store with two indexed lookups, one by public key

@@ -33,10 +33,7 @@ func newAdapterStore(t *testing.T, opts audit.Options) AuditStore {
 func buildRecord(t *testing.T, a AuditStore, mac string, p Provisioning) int64 {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := a.Reserve(ctx, "B1", mac); err != nil {
-		t.Fatal(err)
-	}
-	id, err := a.StartAttempt(ctx, AttemptInfo{Batch: "B1", MAC: mac, Slot: "A", Chip: "esp32"})
+	_, id, err := a.ReserveAndStart(ctx, AttemptInfo{Batch: "B1", MAC: mac, Slot: "A", Chip: "esp32"})
 	must(t, err)
 	must(t, a.RecordSteps(ctx, id, []StepEntry{{Step: StepReserve, OK: true, Detail: "SN"}}, &p))
 	return id

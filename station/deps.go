@@ -158,11 +158,14 @@ var ErrUnknownUnit = errors.New("unit not in the audit log")
 
 // Store is the audit log as the engine uses it.
 type Store interface {
-	// Reserve returns the SN for the board with this MAC in the batch:
-	// the one already reserved for it, or the next free one.
-	Reserve(ctx context.Context, batch, mac string) (sn string, err error)
-	// StartAttempt opens an attempt record. It is written at once: an
-	// attempt a crash cut short is found open and closed as interrupted.
+	// ReserveAndStart reserves the SN for the board with a.MAC in a.Batch
+	// (the one already reserved for it, or the next free one) and opens
+	// the attempt record in one write: either both are recorded or
+	// neither, so no SN is handed out without a record.
+	ReserveAndStart(ctx context.Context, a AttemptInfo) (sn string, id int64, err error)
+	// StartAttempt opens an attempt record for a board whose SN is known
+	// (retest, rework). It is written at once: an attempt a crash cut
+	// short is found open and closed as interrupted.
 	StartAttempt(ctx context.Context, a AttemptInfo) (id int64, err error)
 	// RecordSteps appends finished steps and, when p is not nil, the
 	// provisioning result to an open attempt, all in one write. The
@@ -174,8 +177,12 @@ type Store interface {
 	// when p is not nil, and the outcome, all in one write: on an error
 	// none of it is recorded and the attempt is still open.
 	FinishAttempt(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome) error
-	// Confirm marks the SN as built: the unit passed.
-	Confirm(ctx context.Context, batch, sn string) error
+	// FinishAndConfirm records a passed attempt's remaining steps,
+	// provisioning result (when p is not nil) and outcome and confirms
+	// the SN as built, in one write: the SN is confirmed exactly when the
+	// pass is recorded. On an error none of it is kept, the SN stays
+	// reserved and the attempt open.
+	FinishAndConfirm(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome, batch, sn string) error
 	// KeyOwner names another board (not the one with this MAC) whose
 	// recorded device certificate has this public key or serial, or ""
 	// when none has. The engine records the board's provisioning first.
@@ -184,21 +191,6 @@ type Store interface {
 	UnitByMAC(ctx context.Context, mac string) (*Unit, error)
 	// Counts returns the batch's counters, for progress and resume.
 	Counts(ctx context.Context, batch string) (batch.Counts, error)
-}
-
-// ReserveStarter is a Store that reserves the SN and opens the attempt
-// record in one write (one durable commit instead of two). The engine uses
-// it when the store has it; either both are recorded or neither.
-type ReserveStarter interface {
-	ReserveAndStart(ctx context.Context, a AttemptInfo) (sn string, id int64, err error)
-}
-
-// ConfirmFinisher is a Store that records a passed attempt's remaining
-// steps, provisioning result and outcome and confirms its SN in one write:
-// the SN is confirmed exactly when the pass is recorded. On an error none
-// of it is kept, the SN stays reserved and the attempt open.
-type ConfirmFinisher interface {
-	FinishAndConfirm(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome, batch, sn string) error
 }
 
 // Clock is the engine's time source: claim-certificate and device

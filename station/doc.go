@@ -18,9 +18,9 @@
 // A supervisor polls its slot's port; a board that answers is identified
 // and checked against the bundle (chip, flash size, secure download mode).
 // Then its SN is reserved — the same SN again for a MAC the log knows — and
-// the attempt record is opened in the same write (ReserveStarter), so no SN
-// is ever handed out without a record. The factory NVS image is built for that SN, bundle and
-// NVS are written (compressed, skipping regions already correct, verified
+// the attempt record is opened in the same write, so no SN is ever handed
+// out without a record. The factory NVS image is built for that SN, bundle
+// and NVS are written (compressed, skipping regions already correct, verified
 // by MD5), and the board is reset into its app. On the console the station
 // waits for hello, sends the time and start (or retest), and collects the
 // self tests, provisioning steps, device certificate and verdict
@@ -31,9 +31,9 @@
 // the provisioning result before the duplicate-key check, and with the
 // outcome when the attempt closes (the attempt record itself is opened at
 // once, so a crash leaves it open, to be closed as interrupted on the next
-// start). The SN is confirmed on PASS, in the write that records the pass
-// (ConfirmFinisher): a board costs three commits. Every attempt is closed,
-// even when the run is cancelled.
+// start). The SN is confirmed on PASS, in the write that records the pass:
+// a board costs three commits. Every attempt is closed, even when the run
+// is cancelled.
 //
 // # Failures, retries, quarantine
 //

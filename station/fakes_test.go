@@ -431,19 +431,26 @@ func (s *fakeStore) fails(m string) error {
 	return nil
 }
 
-func (s *fakeStore) Reserve(_ context.Context, b, mac string) (string, error) {
+// ReserveAndStart fails, keeping nothing, where Reserve or StartAttempt
+// is set to fail.
+func (s *fakeStore) ReserveAndStart(_ context.Context, a AttemptInfo) (string, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fails("Reserve"); err != nil {
-		return "", err
+		return "", 0, err
 	}
-	if sn, ok := s.resv[mac]; ok {
-		return sn, nil
+	if err := s.fails("StartAttempt"); err != nil {
+		return "", 0, err
 	}
-	sn := fmt.Sprintf("SN%04d", s.next)
-	s.next++
-	s.resv[mac], s.batchOf[sn] = sn, b
-	return sn, nil
+	sn, ok := s.resv[a.MAC]
+	if !ok {
+		sn = fmt.Sprintf("SN%04d", s.next)
+		s.next++
+		s.resv[a.MAC], s.batchOf[sn] = sn, a.Batch
+	}
+	a.SN = sn
+	s.attempts = append(s.attempts, &fakeAttempt{info: a})
+	return sn, int64(len(s.attempts)), nil
 }
 
 func (s *fakeStore) StartAttempt(_ context.Context, a AttemptInfo) (int64, error) {
@@ -496,9 +503,30 @@ func refuseKeys(steps []StepEntry, msg string) error {
 func (s *fakeStore) FinishAttempt(_ context.Context, id int64, steps []StepEntry, p *Provisioning, o Outcome) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.finish(id, steps, p, o, "")
+}
+
+// FinishAndConfirm fails, keeping nothing, where FinishAttempt or Confirm
+// is set to fail.
+func (s *fakeStore) FinishAndConfirm(_ context.Context, id int64, steps []StepEntry, p *Provisioning, o Outcome, _, sn string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !o.Passed {
+		return errors.New("confirming the SN of a failed attempt")
+	}
+	return s.finish(id, steps, p, o, sn)
+}
+
+// finish closes an attempt and, when sn is not "", confirms it.
+func (s *fakeStore) finish(id int64, steps []StepEntry, p *Provisioning, o Outcome, sn string) error {
 	s.writes++
 	if err := s.fails("FinishAttempt"); err != nil {
 		return err
+	}
+	if sn != "" {
+		if err := s.fails("Confirm"); err != nil {
+			return err
+		}
 	}
 	a := s.att(id)
 	if a.finished {
@@ -513,16 +541,9 @@ func (s *fakeStore) FinishAttempt(_ context.Context, id int64, steps []StepEntry
 		a.prov = &cp
 	}
 	a.finished, a.outcome = true, &o
-	return nil
-}
-
-func (s *fakeStore) Confirm(_ context.Context, b, sn string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.fails("Confirm"); err != nil {
-		return err
+	if sn != "" {
+		s.conf[sn] = true
 	}
-	s.conf[sn] = true
 	return nil
 }
 

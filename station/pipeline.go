@@ -31,8 +31,8 @@ type attempt struct {
 	prov    Provisioning
 	hasProv bool
 	report  *bootReport
-	// confirm: the SN is confirmed with the passing outcome, in the same
-	// write (the store is a ConfirmFinisher), by finish.
+	// confirm: the batch whose SN finish confirms with the passing
+	// outcome, in the same write; "" until the record step passes.
 	confirm string
 }
 
@@ -127,14 +127,8 @@ func (a *attempt) runBuild(ctx context.Context) *Failure {
 		if a.unit != nil {
 			b = a.unit.Batch
 		}
-		if _, ok := e.store.(ConfirmFinisher); ok {
-			// Confirmed by finish with the pass, or not at all.
-			a.confirm = b
-			return "SN " + a.sn + " confirmed", nil
-		}
-		if err := e.store.Confirm(ctx, b, a.sn); err != nil {
-			return "", fail(StepRecord, ReasonStoreFailed, err, "confirm SN %s: %v", a.sn, err)
-		}
+		// Confirmed by finish with the pass, or not at all.
+		a.confirm = b
 		return "SN " + a.sn + " confirmed", nil
 	})
 }
@@ -169,25 +163,17 @@ func (a *attempt) reserve(ctx context.Context) *Failure {
 			return fail(StepReserve, ReasonStoreFailed, err, "look up board %s: %v", a.info.MAC, err)
 		}
 		a.unit, a.sn = u, u.SN
-	} else if rs, ok := e.store.(ReserveStarter); ok {
-		sn, id, err := rs.ReserveAndStart(ctx, a.startInfo(false))
+		if f := a.open(ctx, false); f != nil {
+			return f
+		}
+	} else {
+		sn, id, err := e.store.ReserveAndStart(ctx, a.startInfo(false))
 		if err != nil {
 			return fail(StepReserve, ReasonStoreFailed, err, "reserve an SN and open the attempt record: %v", err)
 		}
 		a.sn, a.id = sn, id
-		e.setIdentity(a.ss, a.info.MAC, a.sn)
-		return a.record(ctx, StepEntry{Step: StepReserve, Started: t0, Duration: e.clock.Now().Sub(t0), OK: true, Detail: "SN " + a.sn})
-	} else {
-		sn, err := e.store.Reserve(ctx, e.cfg.Batch, a.info.MAC)
-		if err != nil {
-			return fail(StepReserve, ReasonStoreFailed, err, "reserve an SN: %v", err)
-		}
-		a.sn = sn
 	}
 	e.setIdentity(a.ss, a.info.MAC, a.sn)
-	if f := a.open(ctx, false); f != nil {
-		return f
-	}
 	return a.record(ctx, StepEntry{Step: StepReserve, Started: t0, Duration: e.clock.Now().Sub(t0), OK: true, Detail: "SN " + a.sn})
 }
 
@@ -325,8 +311,10 @@ func (a *attempt) finish(ctx context.Context, f *Failure) (UnitResult, *Failure)
 			return o
 		}
 		write := func() error { return e.store.FinishAttempt(rctx, a.id, a.pending, prov, outcome(f)) }
-		if cf, ok := e.store.(ConfirmFinisher); ok && f == nil && a.confirm != "" {
-			write = func() error { return cf.FinishAndConfirm(rctx, a.id, a.pending, prov, outcome(f), a.confirm, a.sn) }
+		if f == nil && a.confirm != "" {
+			write = func() error {
+				return e.store.FinishAndConfirm(rctx, a.id, a.pending, prov, outcome(f), a.confirm, a.sn)
+			}
 		}
 		if err := write(); err != nil {
 			// Nothing of it was kept (a step refused, a full disk): close
