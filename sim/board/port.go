@@ -114,22 +114,31 @@ func (p *Port) Write(data []byte) (int, error) {
 }
 
 // SetDTR implements portio.Port.
-func (p *Port) SetDTR(v bool) error { return p.setLines(v, p.b.rtsNow()) }
+func (p *Port) SetDTR(v bool) error { return p.setLines(&v, nil) }
 
 // SetRTS implements portio.Port.
-func (p *Port) SetRTS(v bool) error { return p.setLines(p.b.dtrNow(), v) }
+func (p *Port) SetRTS(v bool) error { return p.setLines(nil, &v) }
 
 // SetLines implements portio.LineSetter: both lines change at once.
-func (p *Port) SetLines(dtr, rts bool) error { return p.setLines(dtr, rts) }
+func (p *Port) SetLines(dtr, rts bool) error { return p.setLines(&dtr, &rts) }
 
-func (p *Port) setLines(dtr, rts bool) error {
+// setLines changes the lines given and keeps the other one, read under the
+// same lock so a concurrent change to it is not undone.
+func (p *Port) setLines(dtr, rts *bool) error {
 	b := p.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := p.checkLocked(); err != nil {
 		return err
 	}
-	b.setLinesLocked(dtr, rts, time.Now())
+	d, r := b.dtr, b.rts
+	if dtr != nil {
+		d = *dtr
+	}
+	if rts != nil {
+		r = *rts
+	}
+	b.setLinesLocked(d, r, time.Now())
 	return nil
 }
 
@@ -191,6 +200,3 @@ func (p *Port) Close() error {
 	b.signalLocked()
 	return nil
 }
-
-func (b *Board) dtrNow() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.dtr }
-func (b *Board) rtsNow() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.rts }
