@@ -181,15 +181,16 @@ func (s *Store) CompleteAttempt(ctx context.Context, attempt int64, steps []Step
 		return err
 	}
 	return s.write(ctx, fmt.Sprintf("finish attempt %d", attempt), func(t *tx) error {
+		if err := t.openAttempt(attempt); err != nil {
+			return err
+		}
 		return t.completeAttempt(attempt, rows, p, o)
 	})
 }
 
-// completeAttempt appends an open attempt's steps, provisioning and end.
+// completeAttempt appends the steps, provisioning and end of an attempt
+// the caller has found open (openAttempt) in this transaction.
 func (t *tx) completeAttempt(attempt int64, rows []stepRow, p *Provisioning, o Outcome) error {
-	if err := t.openAttempt(attempt); err != nil {
-		return err
-	}
 	if err := t.appendAttemptRows(attempt, rows, p); err != nil {
 		return err
 	}
