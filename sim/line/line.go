@@ -167,13 +167,20 @@ func (l *Line) Close() error {
 	return errors.Join(l.errs...)
 }
 
-// WriteEndpoints writes eps as a JSON array to path.
+// WriteEndpoints writes eps as a JSON array to path. The file appears
+// whole: it is written beside path and renamed over it, so a station or
+// script polling for it never reads half an array.
 func WriteEndpoints(path string, eps []Endpoint) error {
 	b, err := json.MarshalIndent(eps, "", "  ")
 	if err != nil {
-		return err
+		return fmt.Errorf("line: encode endpoints: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("line: write endpoints: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("line: write endpoints: %w", err)
 	}
 	return nil

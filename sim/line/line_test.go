@@ -77,4 +77,12 @@ func TestWriteEndpoints(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil || back[0]["slot"] != 0.0 || back[0]["url"] != eps[0].URL {
 		t.Fatalf("%s %v", b, err)
 	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.tmp")); len(left) != 0 {
+		t.Fatalf("left behind %v", left)
+	}
+	// Into a directory that does not exist: the error names the path.
+	bad := filepath.Join(t.TempDir(), "missing", "eps.json")
+	if err := WriteEndpoints(bad, eps); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("write into a missing directory: %v", err)
+	}
 }
