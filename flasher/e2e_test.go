@@ -172,6 +172,13 @@ func TestE2ENoisyLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !reps[0].Verified {
+		t.Fatalf("report %+v: the image was not verified", reps[0])
+	}
+	// The seeded noise must hit some blocks, or nothing here tests recovery.
+	if reps[0].Retries == 0 {
+		t.Fatalf("report %+v: no block was resent; the noise never reached the write", reps[0])
+	}
 	t.Logf("%d blocks resent", reps[0].Retries)
 }
 
