@@ -145,9 +145,9 @@ func (r *run) load() (selftest.Hello, error) {
 	}
 	r.store, r.st = s, st
 	h.SN, h.Template = st.factory.SN, st.factory.Template
-	if r.staleClaim() {
-		// Modelled on the board: see ExpiredClaimer.
-	} else if r.cfg.Faults.Cloud != "" && r.cfg.Cloud != nil {
+	// An expired claim is modelled on the board (ExpiredClaimer); the other
+	// cloud faults are the cloud's to play.
+	if r.cfg.Faults.Cloud != "" && r.cfg.Cloud != nil && !r.staleClaim() {
 		if err := r.cfg.Cloud.SetClientFault(st.factory.SN, r.cfg.Faults.Cloud); err != nil {
 			r.con.log('W', "fct", "cloud fault %s: %v", r.cfg.Faults.Cloud, err)
 		}
