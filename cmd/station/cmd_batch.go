@@ -103,7 +103,11 @@ func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.
 		return cfgErr(err)
 	}
 	if mode == station.ModeBuild {
-		if err := l.store.CreateBatch(ctx, auditBatch(m, l.setup)); err != nil {
+		b, err := auditBatch(m, l.setup)
+		if err != nil {
+			return cfgErr(err)
+		}
+		if err := l.store.CreateBatch(ctx, b); err != nil {
 			return cfgErr(err)
 		}
 	}
@@ -128,9 +132,14 @@ func onlyRelevantToRetest(fs batch.Findings) batch.Findings {
 	return out
 }
 
-// auditBatch is the manifest as the audit log records it.
-func auditBatch(m *batch.Manifest, s *station.Setup) audit.Batch {
-	man, _ := os.ReadFile(m.Path)
+// auditBatch is the manifest as the audit log records it. The manifest's
+// hash tells a resumed run from a clash, so a manifest that cannot be read
+// again is an error rather than the hash of nothing.
+func auditBatch(m *batch.Manifest, s *station.Setup) (audit.Batch, error) {
+	man, err := os.ReadFile(m.Path)
+	if err != nil {
+		return audit.Batch{}, fmt.Errorf("hash the manifest for the audit log: %w", err)
+	}
 	ms := sha256.Sum256(man)
 	cs := sha256.Sum256(s.Claim.Cert.Raw)
 	files := map[string]string{}
@@ -140,7 +149,7 @@ func auditBatch(m *batch.Manifest, s *station.Setup) audit.Batch {
 	return audit.Batch{ID: m.Batch, Product: m.Product, Lot: m.Serial.Lot, ManifestSHA256: hex.EncodeToString(ms[:]),
 		FirmwareSHA256: s.Bundle.HashHex(), FirmwareFiles: files, ClaimCertSHA256: hex.EncodeToString(cs[:]),
 		ClaimCertSerial: s.Claim.Cert.SerialNumber.Text(16), TemplateName: m.Claim.Template, SNTemplate: m.Serial.Template,
-		Range: serialno.Range{First: m.Serial.Start, Last: m.Serial.End}, Quantity: m.Quantity}
+		Range: serialno.Range{First: m.Serial.Start, Last: m.Serial.End}, Quantity: m.Quantity}, nil
 }
 
 // resets maps the manifest's reset strategy to the flasher's.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"fleetline/batch"
 	"fleetline/firmware"
 	"fleetline/sim/board"
 	"fleetline/sim/cloud"
@@ -215,4 +216,12 @@ func TestBatchReadableLines(t *testing.T) {
 		}
 	}
 	t.Log("\n" + stdout)
+}
+
+func TestAuditBatchUnreadableManifest(t *testing.T) {
+	gone := filepath.Join(t.TempDir(), "gone.toml")
+	_, err := auditBatch(&batch.Manifest{Path: gone}, nil)
+	if err == nil || !strings.Contains(err.Error(), gone) {
+		t.Fatalf("auditBatch with a missing manifest: err %v; want one naming %s", err, gone)
+	}
 }
