@@ -81,7 +81,7 @@ func TestConcurrentReserve(t *testing.T) {
 		t.Errorf("%d boards have SNs, want %d", len(byMAC), want)
 	}
 	var rows, seqs int
-	s.r.QueryRow(`SELECT count(*), count(DISTINCT seq) FROM sn_reservations`).Scan(&rows, &seqs)
+	scanRow(t, s.r.QueryRow(`SELECT count(*), count(DISTINCT seq) FROM sn_reservations`), &rows, &seqs)
 	if rows != len(byMAC) || seqs != rows {
 		t.Errorf("%d reservations with %d distinct seqs, want %d", rows, seqs, len(byMAC))
 	}

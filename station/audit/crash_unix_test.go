@@ -123,7 +123,7 @@ func checkAfterCrashes(t *testing.T, path string, lines []string) {
 	}
 	outcome := func(id int64) string {
 		var o string
-		s.r.QueryRow(`SELECT COALESCE((SELECT outcome FROM attempt_ends WHERE attempt_id = ?), '')`, id).Scan(&o)
+		scanRow(t, s.r.QueryRow(`SELECT COALESCE((SELECT outcome FROM attempt_ends WHERE attempt_id = ?), '')`, id), &o)
 		return o
 	}
 	for _, id := range attempts {
@@ -137,9 +137,9 @@ func checkAfterCrashes(t *testing.T, path string, lines []string) {
 		}
 	}
 	var open, rows, seqs, minSeq, maxSeq, dupMAC int64
-	s.r.QueryRow(`SELECT count(*) FROM attempts a WHERE NOT EXISTS (SELECT 1 FROM attempt_ends e WHERE e.attempt_id = a.id)`).Scan(&open)
-	s.r.QueryRow(`SELECT count(*), count(DISTINCT seq), COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM sn_reservations`).Scan(&rows, &seqs, &minSeq, &maxSeq)
-	s.r.QueryRow(`SELECT count(*) FROM (SELECT unit_id FROM sn_reservations GROUP BY unit_id HAVING count(*) > 1)`).Scan(&dupMAC)
+	scanRow(t, s.r.QueryRow(`SELECT count(*) FROM attempts a WHERE NOT EXISTS (SELECT 1 FROM attempt_ends e WHERE e.attempt_id = a.id)`), &open)
+	scanRow(t, s.r.QueryRow(`SELECT count(*), count(DISTINCT seq), COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM sn_reservations`), &rows, &seqs, &minSeq, &maxSeq)
+	scanRow(t, s.r.QueryRow(`SELECT count(*) FROM (SELECT unit_id FROM sn_reservations GROUP BY unit_id HAVING count(*) > 1)`), &dupMAC)
 	if open != 0 {
 		t.Errorf("%d attempts still open", open)
 	}

@@ -180,7 +180,7 @@ func TestStoreFull(t *testing.T) {
 	ctx := context.Background()
 	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 1_000_000})
 	var pages int
-	s.r.QueryRow(`PRAGMA page_count`).Scan(&pages)
+	scanRow(t, s.r.QueryRow(`PRAGMA page_count`), &pages)
 	s.Close()
 	s, err := Open(path, Options{Station: "st1", Clock: newClock().Now, maxPages: pages + 8})
 	if err != nil {
@@ -191,7 +191,7 @@ func TestStoreFull(t *testing.T) {
 	var full error
 	for i := 0; i < 1000 && full == nil; i++ {
 		var before int64
-		s.r.QueryRow(`SELECT count(*) FROM records`).Scan(&before)
+		scanRow(t, s.r.QueryRow(`SELECT count(*) FROM records`), &before)
 		id, err := s.StartAttempt(ctx, AttemptStart{Batch: "B1", MAC: mac(i), Operator: big})
 		if err == nil {
 			_, err = s.Reserve(ctx, "B1", mac(i))
@@ -202,7 +202,7 @@ func TestStoreFull(t *testing.T) {
 		if err != nil {
 			full = err
 			var after int64
-			s.r.QueryRow(`SELECT count(*) FROM records`).Scan(&after)
+			scanRow(t, s.r.QueryRow(`SELECT count(*) FROM records`), &after)
 			if after < before {
 				t.Fatalf("records went from %d to %d", before, after)
 			}

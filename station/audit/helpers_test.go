@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -26,6 +27,15 @@ func (c *testClock) Now() time.Time {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(time.Second)
 	return c.now
+}
+
+// scanRow scans a single-row query the test inspects the log with; a
+// failed query fails the test instead of leaving zeros that pass checks.
+func scanRow(t testing.TB, row *sql.Row, dest ...any) {
+	t.Helper()
+	if err := row.Scan(dest...); err != nil {
+		t.Fatalf("inspecting the log: %v", err)
+	}
 }
 
 // openTest opens a fresh log in a temporary directory.

@@ -25,7 +25,9 @@ func tamper(t *testing.T, path string, stmts ...string) {
 	var triggers []string
 	for rows.Next() {
 		var n string
-		rows.Scan(&n)
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		triggers = append(triggers, n)
 	}
 	rows.Close()
