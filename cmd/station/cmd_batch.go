@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,16 +34,19 @@ type lineOptions struct {
 	operator string
 }
 
-func (o *lineOptions) register(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-}) {
-	fs.StringVar(&o.manifest, "manifest", "", "batch manifest (TOML) `file`")
-	fs.StringVar(&o.slots, "slots", "", "ports: a comma list (rfc2217://host:port, socket://…, /dev/ttyUSB0, NAME=ADDR), endpoints:FILE, or usb[:VID:PID]")
-	fs.StringVar(&o.db, "db", "", "audit log `path` (default: fleetline.db beside the manifest)")
+func (o *lineOptions) register(fs *flag.FlagSet) {
+	o.registerLine(fs)
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per line")
 	fs.BoolVar(&o.verbose, "v", false, "also print steps, progress and console lines")
 	fs.StringVar(&o.operator, "operator", "", "operator id recorded with every attempt (default: the manifest's)")
+}
+
+// registerLine adds the flags that say which line to open: manifest,
+// slots and audit log; the screen shares them with the headless commands.
+func (o *lineOptions) registerLine(fs *flag.FlagSet) {
+	fs.StringVar(&o.manifest, "manifest", "", "batch manifest (TOML) `file`")
+	fs.StringVar(&o.slots, "slots", "", "ports: a comma list (rfc2217://host:port, socket://…, /dev/ttyUSB0, NAME=ADDR), endpoints:FILE, or usb[:VID:PID]")
+	fs.StringVar(&o.db, "db", "", "audit log `path` (default: fleetline.db beside the manifest)")
 }
 
 // openedLine is an opened batch: manifest, audit log, engine configuration.

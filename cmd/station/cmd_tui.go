@@ -31,9 +31,7 @@ type screenOptions struct {
 func runTUICommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tui", stderr)
 	var o lineOptions
-	fs.StringVar(&o.manifest, "manifest", "", "batch manifest (TOML) `file`")
-	fs.StringVar(&o.slots, "slots", "", "ports: a comma list (rfc2217://host:port, socket://…, /dev/ttyUSB0, NAME=ADDR), endpoints:FILE, or usb[:VID:PID]")
-	fs.StringVar(&o.db, "db", "", "audit log `path` (default: fleetline.db beside the manifest)")
+	o.registerLine(fs)
 	fs.StringVar(&o.operator, "operator", "", "operator `id` recorded with every attempt (default: asked, or scanned from a badge, when the screen opens)")
 	var so screenOptions
 	fs.BoolVar(&so.noColor, "no-color", os.Getenv("NO_COLOR") != "", "no colour (also when NO_COLOR is set)")
