@@ -1,6 +1,8 @@
 package station
 
 import (
+	"bytes"
+	"errors"
 	"testing"
 
 	"fleetline/firmware/spiffs"
@@ -30,6 +32,27 @@ func TestInspectSPIFFS(t *testing.T) {
 	}
 	if fc, err = InspectSPIFFS(img, cfg); err != nil || fc.ClaimCert || fc.ClaimKey || fc.SN != "SL000000007" {
 		t.Fatalf("after erase: %+v %v", fc, err)
+	}
+	// A claim key whose file is there but does not read whole (its data
+	// page overwritten) is not erased: its bytes may still be on flash.
+	img, err = spiffs.Build(files, 0x10000, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(img, []byte("claim key bytes"))
+	if at < 0 {
+		t.Fatal("claim key not found in the built image")
+	}
+	copy(img[at-5:at], make([]byte, 5)) // the data page's header
+	fs, err := spiffs.Parse(img, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Open(spiffs.ClaimKeyFile); err == nil || errors.Is(err, spiffs.ErrNotFound) {
+		t.Fatalf("damaged claim key opens with %v; the test needs a file that does not read whole", err)
+	}
+	if fc, err = InspectSPIFFS(img, cfg); err != nil || !fc.ClaimKey {
+		t.Fatalf("damaged claim key: %+v %v", fc, err)
 	}
 	if _, err := InspectSPIFFS(make([]byte, 0x10000), cfg); err == nil {
 		t.Fatal("a blank partition read as SPIFFS")

@@ -1,6 +1,7 @@
 package station
 
 import (
+	"errors"
 	"fmt"
 
 	"fleetline/batch"
@@ -84,20 +85,32 @@ func ImageFromBundle(b *firmware.Bundle, m *batch.Manifest) (Image, error) {
 }
 
 // InspectSPIFFS reads the provisioning files of a SPIFFS factory partition
-// read back from a board.
+// read back from a board. A claim file counts as erased only when the
+// filesystem has no such file: one that is there but does not read whole
+// (a page lost, never closed) may still hold the claim's bytes.
 func InspectSPIFFS(data []byte, cfg spiffs.Config) (FactoryContents, error) {
 	fs, err := spiffs.Parse(data, cfg)
 	if err != nil {
 		return FactoryContents{}, err
 	}
-	has := func(name string) bool { b, err := fs.Open(name); return err == nil && len(b) > 0 }
-	text := func(name string) string { b, _ := fs.Open(name); return string(b) }
-	if !has(spiffs.SerialNumberFile) {
-		return FactoryContents{}, fmt.Errorf("factory partition holds no %s: it was never written with fleetline's SPIFFS layout", spiffs.SerialNumberFile)
+	present := func(name string) bool {
+		b, err := fs.Open(name)
+		if err != nil {
+			return !errors.Is(err, spiffs.ErrNotFound)
+		}
+		return len(b) > 0
 	}
+	sn, err := fs.Open(spiffs.SerialNumberFile)
+	if err == nil && len(sn) == 0 {
+		err = errors.New("the file is empty")
+	}
+	if err != nil {
+		return FactoryContents{}, fmt.Errorf("factory partition: read %s (written by fleetline's SPIFFS layout): %w", spiffs.SerialNumberFile, err)
+	}
+	tmpl, _ := fs.Open(spiffs.TemplateFile)
 	return FactoryContents{
-		SN: text(spiffs.SerialNumberFile), ProvTemplate: text(spiffs.TemplateFile),
-		ClaimCert: has(spiffs.ClaimCertFile), ClaimKey: has(spiffs.ClaimKeyFile),
+		SN: string(sn), ProvTemplate: string(tmpl),
+		ClaimCert: present(spiffs.ClaimCertFile), ClaimKey: present(spiffs.ClaimKeyFile),
 		// Firmware of this layout keeps its device credentials in NVS, not
 		// on the filesystem, so DeviceCert is not read from here.
 	}, nil
