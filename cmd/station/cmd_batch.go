@@ -63,10 +63,10 @@ func (l *openedLine) Close() {
 	}
 }
 
-// openLine loads the manifest, opens the audit log, records the batch,
-// closes attempts a crash left open and runs pre-flight. Every failure is
-// a configuration error (exit 2).
-func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.Writer) (*openedLine, error) {
+// loadManifest loads the manifest and applies the flags and defaults
+// every line command shares: the operator override, the host name as the
+// station id and the audit log beside the manifest.
+func (o *lineOptions) loadManifest() (*batch.Manifest, error) {
 	if o.manifest == "" {
 		return nil, usagef("--manifest is required")
 	}
@@ -83,13 +83,20 @@ func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.
 	if o.db == "" {
 		o.db = filepath.Join(m.Dir, "fleetline.db")
 	}
-	l := &openedLine{m: m}
-	cfgErr := func(err error) (*openedLine, error) {
-		l.Close()
-		return nil, &exitError{code: station.ExitConfig, err: err}
+	return m, nil
+}
+
+// openLine loads the manifest, opens the audit log, records the batch,
+// closes attempts a crash left open and runs pre-flight. Every failure is
+// a configuration error (exit 2).
+func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.Writer) (*openedLine, error) {
+	m, err := o.loadManifest()
+	if err != nil {
+		return nil, err
 	}
-	if l.slots, err = station.ParseSlots(o.slots); err != nil {
-		return cfgErr(err)
+	slots, err := station.ParseSlots(o.slots)
+	if err != nil {
+		return nil, &exitError{code: station.ExitConfig, err: err}
 	}
 	// Pre-flight before the log is opened for writing: a log that cannot be
 	// written is one of the findings.
@@ -98,8 +105,20 @@ func openLine(ctx context.Context, o *lineOptions, mode station.Mode, stderr io.
 		fmt.Fprintln(stderr, "pre-flight:", f)
 	}
 	if !findings.OK() {
-		return cfgErr(fmt.Errorf("pre-flight found %d error(s); no board was touched", len(findings.Errors())))
+		return nil, &exitError{code: station.ExitConfig, err: fmt.Errorf("pre-flight found %d error(s); no board was touched", len(findings.Errors()))}
 	}
+	return openCheckedLine(ctx, o, m, slots, mode, stderr)
+}
+
+// openCheckedLine opens a line whose pre-flight has passed: engine setup,
+// audit log, the batch record and the attempts a crash left open.
+func openCheckedLine(ctx context.Context, o *lineOptions, m *batch.Manifest, slots []station.Slot, mode station.Mode, stderr io.Writer) (*openedLine, error) {
+	l := &openedLine{m: m, slots: slots}
+	cfgErr := func(err error) (*openedLine, error) {
+		l.Close()
+		return nil, &exitError{code: station.ExitConfig, err: err}
+	}
+	var err error
 	if l.setup, err = station.FromManifest(m, mode); err != nil {
 		return cfgErr(err)
 	}

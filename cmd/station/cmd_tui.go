@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -72,10 +71,11 @@ func runTUICommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 // With errors it shows them on the pre-flight screen (no board touched)
 // and returns an exit-2 error once the operator quits.
 func openScreenLine(ctx context.Context, o *lineOptions, mode station.Mode, so screenOptions, stdout, stderr io.Writer) (*openedLine, batch.Findings, error) {
-	findings, m, err := screenPreflight(ctx, o, mode)
+	m, err := o.loadManifest()
 	if err != nil {
-		return nil, nil, &exitError{code: station.ExitConfig, err: err}
+		return nil, nil, err
 	}
+	findings := preflight(ctx, m, o.db, mode)
 	if !findings.OK() {
 		model := ui.New(ui.Options{Batch: m.Batch, Product: m.Product, Station: m.Station, Operator: m.Operator, Quantity: m.Quantity,
 			Findings: findings, Renderer: ui.NewRenderer(stdout, so.noColor), Now: time.Now()})
@@ -87,31 +87,13 @@ func openScreenLine(ctx context.Context, o *lineOptions, mode station.Mode, so s
 		}
 		return nil, nil, &exitError{code: station.ExitConfig, err: fmt.Errorf("pre-flight found %d error(s); no board was touched", len(findings.Errors()))}
 	}
-	// openLine repeats the checks and prints them; the screen shows them.
-	l, err := openLine(ctx, o, mode, io.Discard)
-	return l, findings.Warnings(), err
-}
-
-// screenPreflight runs the same pre-flight as openLine, for the screen.
-func screenPreflight(ctx context.Context, o *lineOptions, mode station.Mode) (batch.Findings, *batch.Manifest, error) {
-	if o.manifest == "" {
-		return nil, nil, usagef("--manifest is required")
-	}
-	m, err := batch.Load(o.manifest)
+	slots, err := station.ParseSlots(o.slots)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &exitError{code: station.ExitConfig, err: err}
 	}
-	if o.operator != "" {
-		m.Operator = o.operator
-	}
-	if m.Station == "" {
-		m.Station, _ = os.Hostname()
-	}
-	db := o.db
-	if db == "" {
-		db = filepath.Join(m.Dir, "fleetline.db") // as openLine does
-	}
-	return preflight(ctx, m, db, mode), m, nil
+	// The screen shows the warnings, so nothing goes to stderr under it.
+	l, err := openCheckedLine(ctx, o, m, slots, mode, io.Discard)
+	return l, findings.Warnings(), err
 }
 
 // engineControl adapts the engine to the screen's Controller: Start
