@@ -33,12 +33,11 @@ type Image struct {
 
 // FactoryContents is what a factory data partition read back holds.
 type FactoryContents struct {
-	SN            string
-	ClaimCert     bool // a claim certificate is still present
-	ClaimKey      bool // a claim private key is still present
-	DeviceCert    bool
-	ProvTemplate  string
-	ParseProblems []string
+	SN           string
+	ClaimCert    bool // a claim certificate is still present
+	ClaimKey     bool // a claim private key is still present
+	DeviceCert   bool
+	ProvTemplate string
 }
 
 // Config is everything the engine needs to know about the batch. Build it
