@@ -37,15 +37,8 @@ func batchLine(t *testing.T, n int, appF map[int]factoryapp.Faults, notBefore, n
 	endpoint, err := c.Start(ctx, "127.0.0.1:0")
 	mustOK(t, err)
 	t.Cleanup(func() { cancel(); c.Close() })
-	boot, err := firmware.BuildBootloader(firmware.BootloaderSpec{Chip: firmware.ChipESP32})
-	mustOK(t, err)
-	table, err := firmware.DefaultPartitionTable().MarshalBinary()
-	mustOK(t, err)
-	app, err := firmware.BuildApp(firmware.AppSpec{Chip: firmware.ChipESP32, Version: "2.0.0"})
-	mustOK(t, err)
-	files := map[string][]byte{"claim.crt": claim, "claim.key": key, "ca.pem": c.RootCAPEM(), "bootloader.bin": boot, "pt.bin": table, "app.bin": app,
-		"bundle.toml": []byte("chip = \"esp32\"\n[[files]]\nname = \"bootloader\"\noffset = 0x1000\npath = \"bootloader.bin\"\n" +
-			"[[files]]\nname = \"partition-table\"\noffset = 0x8000\npath = \"pt.bin\"\n[[files]]\nname = \"app\"\noffset = 0x20000\npath = \"app.bin\"\n"),
+	mustOK(t, writeDemoBundle(dir, firmware.AppSpec{Chip: firmware.ChipESP32, Version: "2.0.0"}))
+	files := map[string][]byte{"claim.crt": claim, "claim.key": key, "ca.pem": c.RootCAPEM(),
 		"batch.toml": []byte(fmt.Sprintf(`batch = "CMD-1"
 product = "p"
 bundle = "bundle.toml"

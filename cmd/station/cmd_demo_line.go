@@ -145,21 +145,11 @@ func startDemoLine(ctx context.Context, s demoSpec) (_ *demoLine, err error) {
 	return d, nil
 }
 
-// writeDemoFiles writes the claim, the CA, the demo bundle (bootloader,
-// partition table with the factory-data partition, a 1 MiB app) and the
-// batch manifest.
+// writeDemoFiles writes the claim, the CA, the demo bundle and the batch
+// manifest.
 func writeDemoFiles(dir string, claim, key, ca []byte, endpoint string, boards int) error {
-	boot, err := firmware.BuildBootloader(firmware.BootloaderSpec{Chip: firmware.ChipESP32})
-	if err != nil {
-		return fmt.Errorf("demo: build the bootloader: %w", err)
-	}
-	table, err := firmware.DefaultPartitionTable().MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("demo: build the partition table: %w", err)
-	}
-	app, err := firmware.BuildApp(firmware.AppSpec{Chip: firmware.ChipESP32, Version: "1.4.0-demo", ProjectName: "sensor-node", Size: 1 << 20})
-	if err != nil {
-		return fmt.Errorf("demo: build the app: %w", err)
+	if err := writeDemoBundle(dir, firmware.AppSpec{Chip: firmware.ChipESP32, Version: "1.4.0-demo", ProjectName: "sensor-node", Size: 1 << 20}); err != nil {
+		return err
 	}
 	files := []struct {
 		name string
@@ -169,10 +159,6 @@ func writeDemoFiles(dir string, claim, key, ca []byte, endpoint string, boards i
 		{"claim.crt", claim, 0o644},
 		{"claim.key", key, 0o600},
 		{"ca.pem", ca, 0o644},
-		{"bootloader.bin", boot, 0o644},
-		{"partition-table.bin", table, 0o644},
-		{"app.bin", app, 0o644},
-		{"bundle.toml", []byte(demoBundle), 0o644},
 		{"batch.toml", []byte(fmt.Sprintf(demoManifest, time.Now().UTC().Format("20060102-1504"), boards, demoTemplate, endpoint)), 0o644},
 	}
 	var errs []error
@@ -183,6 +169,34 @@ func writeDemoFiles(dir string, claim, key, ca []byte, endpoint string, boards i
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("demo: write the line's files: %w", err)
+	}
+	return nil
+}
+
+// writeDemoBundle writes a bundle from the image builder into dir: the
+// bootloader, the default partition table (with the factory-data
+// partition), the app built from spec and bundle.toml naming them.
+func writeDemoBundle(dir string, spec firmware.AppSpec) error {
+	boot, err := firmware.BuildBootloader(firmware.BootloaderSpec{Chip: firmware.ChipESP32})
+	if err != nil {
+		return fmt.Errorf("demo: build the bootloader: %w", err)
+	}
+	table, err := firmware.DefaultPartitionTable().MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("demo: build the partition table: %w", err)
+	}
+	app, err := firmware.BuildApp(spec)
+	if err != nil {
+		return fmt.Errorf("demo: build the app: %w", err)
+	}
+	var errs []error
+	for name, data := range map[string][]byte{"bootloader.bin": boot, "partition-table.bin": table, "app.bin": app, "bundle.toml": []byte(demoBundle)} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("demo: write the bundle: %w", err)
 	}
 	return nil
 }
