@@ -3,9 +3,11 @@ package batch
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"sync"
 	"time"
 
 	"fleetline/firmware"
@@ -32,17 +34,18 @@ func LoadBundle(path string) (*firmware.Bundle, error) {
 
 // FactoryData returns the factory data a board with this SN gets.
 func (m *Manifest) FactoryData(claim *ClaimCert, sn string) nvs.FactoryData {
-	keys := make([]string, 0, len(m.Factory.Extra))
-	for k := range m.Factory.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	fd := nvs.FactoryData{Namespace: m.Factory.Namespace, ClaimCertPEM: claim.PEM, ClaimKeyPEM: claim.KeyPEM,
 		SN: sn, Template: m.Claim.Template, Endpoint: m.Claim.Endpoint}
-	for _, k := range keys {
+	for _, k := range m.extraKeys() {
 		fd.Extra = append(fd.Extra, nvs.Str(m.Factory.Namespace, k, m.Factory.Extra[k]))
 	}
 	return fd
+}
+
+// extraKeys are the names of the manifest's extra factory fields, sorted,
+// so every board's factory data is laid out the same.
+func (m *Manifest) extraKeys() []string {
+	return slices.Sorted(maps.Keys(m.Factory.Extra))
 }
 
 // SPIFFSConfig is the SPIFFS layout the firmware is built with, for the
@@ -64,12 +67,7 @@ func (m *Manifest) FactoryImage(claim *ClaimCert, sn string, size int) ([]byte, 
 		return nvs.BuildFactoryNVS(fd, size)
 	}
 	files := spiffs.FactoryFiles(fd.ClaimCertPEM, fd.ClaimKeyPEM, fd.Template, fd.SN, fd.Endpoint)
-	keys := make([]string, 0, len(m.Factory.Extra))
-	for k := range m.Factory.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range m.extraKeys() {
 		files = append(files, spiffs.File{Name: spiffs.ProvisioningDir + "/" + k + ".txt", Data: []byte(m.Factory.Extra[k])})
 	}
 	img, err := spiffs.Build(files, size, m.SPIFFSConfig())
@@ -96,11 +94,29 @@ func (m *Manifest) LongestSN(now time.Time) (string, error) {
 
 // FirmwareChecks returns the pre-flight checks that load the bundle: its
 // validation against the chip, and whether the factory data fits its
-// partition.
+// partition. The two share one load of the bundle (its images are read
+// whole), so a pre-flight reads it once; take new Checks for each
+// pre-flight, so a rebuilt bundle is read again.
 func FirmwareChecks() Checks {
+	var (
+		mu     sync.Mutex
+		done   bool
+		loaded string
+		bundle *firmware.Bundle
+		err    error
+	)
+	load := func(path string) (*firmware.Bundle, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done || loaded != path {
+			done, loaded = true, path
+			bundle, err = LoadBundle(path)
+		}
+		return bundle, err
+	}
 	return Checks{
 		ValidateBundle: func(path, chip string) []string {
-			b, err := LoadBundle(path)
+			b, err := load(path)
 			if err != nil {
 				return []string{err.Error()}
 			}
@@ -120,7 +136,7 @@ func FirmwareChecks() Checks {
 			return out
 		},
 		FactoryFit: func(m *Manifest) (int, int, error) {
-			b, err := LoadBundle(m.Bundle)
+			b, err := load(m.Bundle)
 			if err != nil {
 				return 0, 0, err
 			}

@@ -105,3 +105,23 @@ func TestSPIFFSFactory(t *testing.T) {
 		t.Fatalf("image of %d bytes", len(img))
 	}
 }
+
+// TestFirmwareChecksLoadOnce: the two checks of one pre-flight share one
+// load of the bundle; new Checks read it again.
+func TestFirmwareChecksLoadOnce(t *testing.T) {
+	m, _ := testManifest(t)
+	dir := t.TempDir()
+	m.Bundle = writeBundle(t, dir)
+	m.Chip = "esp32"
+	c := FirmwareChecks()
+	if p := c.ValidateBundle(m.Bundle, m.Chip); len(p) != 0 {
+		t.Fatalf("problems %v", p)
+	}
+	must(t, os.Remove(filepath.Join(dir, "app.bin")))
+	if _, have, err := c.FactoryFit(m); err != nil || have != 24576 {
+		t.Errorf("factory fit after the first load: have %d, %v", have, err)
+	}
+	if p := FirmwareChecks().ValidateBundle(m.Bundle, m.Chip); len(p) == 0 {
+		t.Error("new checks did not read the bundle again")
+	}
+}
