@@ -61,3 +61,36 @@ func TestRefreshCountsCoalesces(t *testing.T) {
 		t.Errorf("%d reads for %d concurrent refreshes, want 2", c, n+1)
 	}
 }
+
+// TestFarFromQuantity: the counters may be read late only while the
+// passes on record, the boards finished since the last read, the boards
+// in flight and a margin of two per slot cannot reach the quantity.
+func TestFarFromQuantity(t *testing.T) {
+	tests := []struct {
+		name                      string
+		quantity                  int
+		passed, pending, inFlight int
+		want                      bool
+	}{
+		{"no quantity", 0, 500, 0, 0, true},
+		{"far", 100, 50, 10, 10, true},
+		{"just far", 100, 95, 0, 0, true},
+		{"margin reached", 100, 96, 0, 0, false},
+		{"pending counts", 100, 90, 6, 0, false},
+		{"in flight counts", 100, 90, 0, 6, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			r.cfg.Quantity = tc.quantity
+			e, err := New(r.cfg, Deps{Connector: r.line, Store: r.store, Clock: r.clock})
+			must(t, err)
+			e.slots = map[string]*slotState{"A": newSlotState(Slot{Name: "A"})} // margin 2*1+2
+			e.counts.Passed, e.lazy.pending, e.inFlight = tc.passed, tc.pending, tc.inFlight
+			if got := e.farFromQuantity(); got != tc.want {
+				t.Errorf("far from %d with %d passed, %d pending, %d in flight: %t, want %t",
+					tc.quantity, tc.passed, tc.pending, tc.inFlight, got, tc.want)
+			}
+		})
+	}
+}
