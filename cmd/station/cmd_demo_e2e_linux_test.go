@@ -45,7 +45,7 @@ func buildStation(t *testing.T, dir string) string {
 func startScreen(t *testing.T, bin string, cols, rows int, args ...string) *screen {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+	cmd.Env = colourTerminalEnv()
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
 	if err != nil {
 		t.Fatalf("start in a pty: %v", err)
@@ -80,6 +80,23 @@ func startScreen(t *testing.T, bin string, cols, rows int, args ...string) *scre
 		f.Close()
 	})
 	return s
+}
+
+// colourTerminalEnv is this process's environment as a 256-colour
+// terminal would have it: whatever asked the runner for no colour
+// (NO_COLOR, CLICOLOR=0, a dumb TERM) is dropped, so the colour checks
+// test the program rather than the machine running the tests.
+func colourTerminalEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COLORTERM", "TERM":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "TERM=xterm-256color")
 }
 
 func (s *screen) text() string {
