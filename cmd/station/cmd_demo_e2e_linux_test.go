@@ -84,14 +84,15 @@ func startScreen(t *testing.T, bin string, cols, rows int, args ...string) *scre
 
 // colourTerminalEnv is this process's environment as a 256-colour
 // terminal would have it: whatever asked the runner for no colour
-// (NO_COLOR, CLICOLOR=0, a dumb TERM) is dropped, so the colour checks
+// (NO_COLOR, CLICOLOR=0, a dumb TERM, CI — which termenv reads as "not a
+// terminal") is dropped, so the colour checks
 // test the program rather than the machine running the tests.
 func colourTerminalEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COLORTERM", "TERM":
+		case "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COLORTERM", "TERM", "CI":
 			continue
 		}
 		env = append(env, kv)
