@@ -80,6 +80,7 @@ func (s *Store) StartAttempt(ctx context.Context, a AttemptStart) (int64, error)
 	}
 	var id int64
 	err = s.write(ctx, "start attempt for "+mac, func(t *tx) error {
+		id = 0 // nothing of an earlier run
 		b, unit, err := t.boardInBatch(a.Batch, mac, a.Chip, a.Revision, a.FlashID)
 		if err != nil {
 			return err
@@ -87,7 +88,10 @@ func (s *Store) StartAttempt(ctx context.Context, a AttemptStart) (int64, error)
 		id, err = t.startAttempt(b, unit, a)
 		return err
 	})
-	return id, err
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // checkStart normalizes a's MAC and kind, returning the MAC.
@@ -286,5 +290,8 @@ func (s *Store) InterruptOpenAttempts(ctx context.Context, station string) ([]in
 		}
 		return nil
 	})
-	return ids, err
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
 }

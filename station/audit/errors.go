@@ -25,6 +25,7 @@ var (
 	ErrFinished       = errors.New("attempt already finished")
 	ErrSecret         = errors.New("refusing to record a private key")
 	ErrInvalid        = errors.New("invalid record")
+	ErrClosed         = errors.New("audit log was closed")
 )
 
 // RangeExhaustedError reports a batch whose sequence range has no number

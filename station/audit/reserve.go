@@ -46,7 +46,7 @@ func NormalizeMAC(mac string) (string, error) {
 // false), whatever batch of the same product issued it. Otherwise the next
 // sequence number of the batch's range is taken; numbers are never reused,
 // so a voided SN is never issued again. A full range is a
-// *RangeExhaustedError.
+// *RangeExhaustedError. On an error the Reservation is zero.
 func (s *Store) Reserve(ctx context.Context, batchID, mac string) (Reservation, error) {
 	mac, err := NormalizeMAC(mac)
 	if err != nil {
@@ -54,6 +54,7 @@ func (s *Store) Reserve(ctx context.Context, batchID, mac string) (Reservation, 
 	}
 	var r Reservation
 	err = s.write(ctx, "reserve SN for "+mac+" in batch "+batchID, func(t *tx) error {
+		r = Reservation{} // nothing of an earlier run
 		b, unit, err := t.boardInBatch(batchID, mac, "", "", "")
 		if err != nil {
 			return err
@@ -61,7 +62,10 @@ func (s *Store) Reserve(ctx context.Context, batchID, mac string) (Reservation, 
 		r, err = t.reserve(b, unit)
 		return err
 	})
-	return r, err
+	if err != nil {
+		return Reservation{}, err
+	}
+	return r, nil
 }
 
 // reserve returns unit's SN in batch b, taking the next one if it has none.

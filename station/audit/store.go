@@ -38,8 +38,9 @@ type Options struct {
 type Store struct {
 	path string
 	opts Options
-	w    *sql.DB // writers: one connection, BEGIN IMMEDIATE
-	r    *sql.DB // readers
+	w    *sql.DB    // writers: one connection, BEGIN IMMEDIATE
+	r    *sql.DB    // readers
+	c    *committer // runs s.write's units of work, see group.go
 
 	mu     sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared on w, see tx.stmt
@@ -98,6 +99,9 @@ func openPools(abs string, opts Options) (*Store, error) {
 	}
 	s.r.SetMaxOpenConns(4)
 	s.r.SetMaxIdleConns(4) // a new connection costs far more than a query
+	if !opts.ReadOnly {
+		s.startCommitter()
+	}
 	return s, nil
 }
 
@@ -114,8 +118,10 @@ func Check(path string) error {
 // Path returns the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database.
+// Close closes the database. Units of work in flight finish first; those
+// still queued fail with ErrClosed, and so does any write after Close.
 func (s *Store) Close() error {
+	s.stopCommitter()
 	var errs []error
 	s.mu.Lock()
 	for _, st := range s.stmts {

@@ -40,10 +40,37 @@ const maxBusyRetries = 3
 
 // write runs fn in a BEGIN IMMEDIATE transaction and commits it; on any
 // error nothing of fn is kept. step names the unit of work in errors.
+//
+// Units of work from concurrent callers share transactions (group.go):
+// write returns once fn's work is durably committed, or with fn's error
+// and nothing of it kept. fn may run more than once (after SQLITE_BUSY, or
+// when its group's transaction fails), so it must set everything it
+// reports to its caller afresh on every run.
 func (s *Store) write(ctx context.Context, step string, fn func(*tx) error) error {
 	if s.opts.ReadOnly {
 		return fmt.Errorf("audit %s: %s: opened read-only: %w", s.path, step, ErrReadOnly)
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", step, err)
+	}
+	r := &writeReq{ctx: ctx, step: step, fn: fn, done: make(chan struct{})}
+	if err := s.enqueue(r); err != nil {
+		return err
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if s.c.withdraw(r) {
+			return fmt.Errorf("%s: %w", step, ctx.Err())
+		}
+		<-r.done // taken: its outcome is the group's
+	}
+	return r.err
+}
+
+// writeAlone runs fn in a transaction of its own, retrying after
+// SQLITE_BUSY, and names step in its error.
+func (s *Store) writeAlone(ctx context.Context, step string, fn func(*tx) error) error {
 	var err error
 	for try := 0; try <= maxBusyRetries; try++ {
 		if err = s.writeOnce(ctx, fn); err == nil || !isBusy(err) || ctx.Err() != nil {
@@ -68,8 +95,8 @@ func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	err = fn(t)
 	if err != nil {
 		sqlTx.Rollback()
-	} else {
-		err = sqlTx.Commit()
+	} else if err = sqlTx.Commit(); err == nil {
+		s.c.commits.Add(1)
 	}
 	// The transaction closed its statements; the connection is free again.
 	if len(t.learn) > 0 {

@@ -18,6 +18,7 @@ func (s *Store) ReserveAndStart(ctx context.Context, a AttemptStart) (Reservatio
 	var r Reservation
 	var id int64
 	err = s.write(ctx, "reserve SN and start attempt for "+mac+" in batch "+a.Batch, func(t *tx) error {
+		r, id = Reservation{}, 0 // nothing of an earlier run
 		b, unit, err := t.boardInBatch(a.Batch, mac, a.Chip, a.Revision, a.FlashID)
 		if err != nil {
 			return err
