@@ -182,16 +182,13 @@ func BenchmarkLookupBySN(b *testing.B) {
 }
 
 // BenchmarkReserveConfirm reserves and confirms SNs for new boards in a
-// new batch of the big database, one durable transaction each.
+// new batch of the big database from one goroutine: one durable
+// transaction each, so it measures the disk's fsync rate (nobody waits to
+// share a commit with).
 func BenchmarkReserveConfirm(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
-	batch := fmt.Sprintf("RC-%d", time.Now().UnixNano())
-	bt := testBatch(batch, serialno.Range{First: 1, Last: 1 << 40})
-	bt.SNTemplate, bt.Quantity = "RC{seq:13}-"+strconv.FormatInt(time.Now().UnixNano(), 36), 1
-	if err := s.CreateBatch(ctx, bt); err != nil {
-		b.Fatal(err)
-	}
+	batch := benchRCBatch(b, s)
 	// Boards of another vendor prefix: never seen in the built database.
 	first := int(time.Now().UnixNano()>>10) & 0xffffff
 	const pairsPerOp = 200
@@ -208,6 +205,62 @@ func BenchmarkReserveConfirm(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*pairsPerOp)/time.Since(start).Seconds(), "pairs/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// benchRCBatch creates a batch with a range and template of its own.
+func benchRCBatch(b *testing.B, s *Store) string {
+	b.Helper()
+	batch := fmt.Sprintf("RC-%d", time.Now().UnixNano())
+	bt := testBatch(batch, serialno.Range{First: 1, Last: 1 << 40})
+	bt.SNTemplate, bt.Quantity = "RC{seq:13}-"+strconv.FormatInt(time.Now().UnixNano(), 36), 1
+	if err := s.CreateBatch(context.Background(), bt); err != nil {
+		b.Fatal(err)
+	}
+	return batch
+}
+
+// BenchmarkReserveConfirmParallel is BenchmarkReserveConfirm from 32
+// goroutines, a station's slots recording at once: units of work that
+// queue while a commit is in flight share the next one (group commit).
+func BenchmarkReserveConfirmParallel(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	batch := benchRCBatch(b, s)
+	first := int(time.Now().UnixNano()>>10) & 0xffffff
+	const slots, pairsPerSlot = 32, 100
+	commits := s.c.commits.Load()
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		var wg sync.WaitGroup
+		errs := make(chan error, slots)
+		for slot := range slots {
+			wg.Go(func() {
+				for i := range pairsPerSlot {
+					n := first + slot*pairsPerSlot + i
+					m := fmt.Sprintf("30:ae:a5:%02x:%02x:%02x", byte(n>>16), byte(n>>8), byte(n))
+					res, err := s.Reserve(ctx, batch, m)
+					if err == nil {
+						err = s.Confirm(ctx, res.SN)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+		first += slots * pairsPerSlot
+	}
+	pairs := float64(b.N * slots * pairsPerSlot)
+	b.ReportMetric(pairs/time.Since(start).Seconds(), "pairs/s")
+	b.ReportMetric(2*pairs/float64(s.c.commits.Load()-commits), "writes/commit")
 	b.ReportMetric(0, "ns/op")
 }
 
