@@ -17,7 +17,8 @@ import (
 )
 
 // TestSIGKILL kills a station process at random points while it reserves,
-// records and confirms, round after round on one file, then checks that
+// records and confirms (from one goroutine, or four whose units of work
+// share commits), round after round on one file, then checks that
 // nothing was lost or issued twice. The kill delays come from a fixed seed;
 // set FLEETLINE_CRASH_SEED to try others.
 func TestSIGKILL(t *testing.T) {
@@ -40,7 +41,10 @@ func TestSIGKILL(t *testing.T) {
 	deadline := time.Now().Add(budget)
 	done := 0
 	for round := 0; round < rounds && time.Now().Before(deadline); round++ {
-		cmd, out := helper(t, "loop", path, (round+1)*1000, 1000)
+		// Odd rounds run 4 boards at once, so that the kill also lands
+		// in groups of units of work sharing a commit.
+		workers := 1 + 3*(round%2)
+		cmd, out := helper(t, "loop", path, (round+1)*1000, 1000, "FLEETLINE_AUDIT_WORKERS="+strconv.Itoa(workers))
 		ready := make(chan struct{})
 		got := make(chan []string, 1)
 		go func() {

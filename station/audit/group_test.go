@@ -427,3 +427,50 @@ func TestGroupManySlots(t *testing.T) {
 	mustVerify(t, s)
 	t.Logf("%d commits", s.c.commits.Load())
 }
+
+// Slots recording at once into a log that fills up: each caller gets
+// ErrStoreFull for its own unit of work or a commit, never a half of one,
+// and what was reported recorded is there.
+func TestGroupStoreFull(t *testing.T) {
+	s, path := openTest(t)
+	ctx := context.Background()
+	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 1_000_000})
+	var pages int
+	scanRow(t, s.r.QueryRow(`PRAGMA page_count`), &pages)
+	s.Close()
+	s, err := Open(path, Options{Station: "st1", Clock: newClock().Now, maxPages: pages + 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	big := strings.Repeat("x", 3000)
+	const slots = 16
+	var started [slots]int
+	var wg sync.WaitGroup
+	errs := make([]error, slots)
+	for slot := range slots {
+		wg.Go(func() {
+			for i := 0; i < 1000; i++ {
+				if _, err := s.StartAttempt(ctx, AttemptStart{Batch: "B1", MAC: mac(slot*1000 + i), Operator: big}); err != nil {
+					errs[slot] = err
+					return
+				}
+				started[slot]++
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for slot, err := range errs {
+		if !errors.Is(err, ErrStoreFull) || !strings.Contains(err.Error(), path) {
+			t.Errorf("slot %d stopped at %v, want ErrStoreFull naming %s", slot, err, path)
+		}
+		total += started[slot]
+	}
+	var attempts, units int
+	scanRow(t, s.r.QueryRow(`SELECT count(*), count(DISTINCT unit_id) FROM attempts`), &attempts, &units)
+	if attempts != total || units != total {
+		t.Errorf("%d attempts of %d units in the log, %d reported", attempts, units, total)
+	}
+	mustVerify(t, s)
+}

@@ -32,7 +32,8 @@ func TestHelperProcess(t *testing.T) {
 	var err error
 	switch mode {
 	case "loop":
-		err = helperLoop(path, base, n)
+		workers, _ := strconv.Atoi(os.Getenv("FLEETLINE_AUDIT_WORKERS"))
+		err = helperLoop(path, base, n, workers)
 	case "reserve":
 		err = helperReserve(path, base, n)
 	default:
@@ -48,9 +49,12 @@ func TestHelperProcess(t *testing.T) {
 // say writes one line in one write(2).
 func say(format string, a ...any) { os.Stdout.WriteString(fmt.Sprintf(format, a...) + "\n") }
 
-// helperLoop runs boards through reserve/record/confirm until killed. MACs
-// base+i are new; every third board is one seen in an earlier round.
-func helperLoop(path string, base, n int) error {
+// helperLoop runs boards through reserve/record/confirm until killed,
+// from workers goroutines (their units of work then share commits). MACs
+// base+i are new; every third board is one seen in an earlier round. A
+// worker's boards are those whose MAC number is its own modulo workers,
+// so two workers never run one board at once.
+func helperLoop(path string, base, n, workers int) error {
 	ctx := context.Background()
 	s, err := Open(path, Options{Station: "crash"})
 	if err != nil {
@@ -61,49 +65,68 @@ func helperLoop(path string, base, n int) error {
 		return err
 	}
 	say("ready")
-	for i := 0; i < n; i++ {
-		m := mac(base + i)
-		if i%3 == 2 && base > 0 {
-			m = mac((base*7 + i*13) % base) // a board coming back for a retest
-		}
-		id, err := s.StartAttempt(ctx, AttemptStart{Batch: "B1", MAC: m, Slot: strconv.Itoa(i % 4), Operator: "op"})
-		if err != nil {
-			return err
-		}
-		say("attempt %d", id)
-		r, err := s.Reserve(ctx, "B1", m)
-		if errors.Is(err, ErrVoided) {
-			if err := s.FinishAttempt(ctx, id, Outcome{Result: OutcomeFail, ReasonCode: "scrapped"}); err != nil {
-				return err
+	workers = max(1, workers)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				m := mac(base + i)
+				if i%3 == 2 && base > 0 {
+					r := (base*7 + i*13) % base // a board coming back for a retest
+					m = mac(r - r%workers + w)
+				}
+				if err := helperBoard(ctx, s, i, m); err != nil {
+					errs <- err
+					return
+				}
 			}
-			say("finished %d", id)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		say("reserved %s %s", m, r.SN)
-		if err := s.RecordStep(ctx, id, Step{Name: "flash", Start: time.Now(), End: time.Now(), Result: "pass"}); err != nil {
-			return err
-		}
-		result := OutcomePass
-		if i%7 == 3 {
-			if err := s.Void(ctx, r.SN, "cracked"); err != nil {
-				return err
-			}
-			say("voided %s", r.SN)
-			result = OutcomeFail
-		} else {
-			if err := s.Confirm(ctx, r.SN); err != nil {
-				return err
-			}
-			say("confirmed %s", r.SN)
-		}
-		if err := s.FinishAttempt(ctx, id, Outcome{Result: result}); err != nil {
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// helperBoard runs board number i, with MAC m, through one attempt.
+func helperBoard(ctx context.Context, s *Store, i int, m string) error {
+	id, err := s.StartAttempt(ctx, AttemptStart{Batch: "B1", MAC: m, Slot: strconv.Itoa(i % 4), Operator: "op"})
+	if err != nil {
+		return err
+	}
+	say("attempt %d", id)
+	r, err := s.Reserve(ctx, "B1", m)
+	if errors.Is(err, ErrVoided) {
+		if err := s.FinishAttempt(ctx, id, Outcome{Result: OutcomeFail, ReasonCode: "scrapped"}); err != nil {
 			return err
 		}
 		say("finished %d", id)
+		return nil
 	}
+	if err != nil {
+		return err
+	}
+	say("reserved %s %s", m, r.SN)
+	if err := s.RecordStep(ctx, id, Step{Name: "flash", Start: time.Now(), End: time.Now(), Result: "pass"}); err != nil {
+		return err
+	}
+	result := OutcomePass
+	if i%7 == 3 {
+		if err := s.Void(ctx, r.SN, "cracked"); err != nil {
+			return err
+		}
+		say("voided %s", r.SN)
+		result = OutcomeFail
+	} else {
+		if err := s.Confirm(ctx, r.SN); err != nil {
+			return err
+		}
+		say("confirmed %s", r.SN)
+	}
+	if err := s.FinishAttempt(ctx, id, Outcome{Result: result}); err != nil {
+		return err
+	}
+	say("finished %d", id)
 	return nil
 }
 
@@ -140,12 +163,14 @@ func reserveMany(s *Store, base, n, g int, done func(mac, sn string)) error {
 	return <-errs
 }
 
-// helper starts the test binary as a helper process in mode.
-func helper(t *testing.T, mode, path string, base, n int) (*exec.Cmd, io.ReadCloser) {
+// helper starts the test binary as a helper process in mode, with env
+// (NAME=value) added to its environment.
+func helper(t *testing.T, mode, path string, base, n int, env ...string) (*exec.Cmd, io.ReadCloser) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "FLEETLINE_AUDIT_DB="+path,
 		"FLEETLINE_AUDIT_BASE="+strconv.Itoa(base), "FLEETLINE_AUDIT_N="+strconv.Itoa(n))
+	cmd.Env = append(cmd.Env, env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
