@@ -235,21 +235,26 @@ func (s *Store) writeGroup(group []*writeReq) {
 // transaction itself is in doubt and must be abandoned; otherwise fnErr is
 // r's own failure, of which nothing is left in t.
 func (t *tx) savepoint(r *writeReq) (ok bool, fnErr error) {
-	if _, err := t.ExecContext(t.ctx, `SAVEPOINT unit_of_work`); err != nil {
+	if t.exec(`SAVEPOINT unit_of_work`) != nil {
 		return false, nil
 	}
 	head := t.head
 	t.now = t.s.opts.Clock()
 	if fnErr = r.fn(t); fnErr == nil {
-		_, err := t.ExecContext(t.ctx, `RELEASE unit_of_work`)
-		return err == nil, nil
+		return t.exec(`RELEASE unit_of_work`) == nil, nil
 	}
-	if _, err := t.ExecContext(t.ctx, `ROLLBACK TO unit_of_work`); err != nil {
-		return false, fnErr
-	}
-	if _, err := t.ExecContext(t.ctx, `RELEASE unit_of_work`); err != nil {
+	if t.exec(`ROLLBACK TO unit_of_work`) != nil || t.exec(`RELEASE unit_of_work`) != nil {
 		return false, fnErr
 	}
 	t.head = head // the chain records of r are gone with its savepoint
 	return true, fnErr
+}
+
+// exec runs a cached statement that returns no rows.
+func (t *tx) exec(query string, args ...any) error {
+	st, err := t.stmt(query)
+	if err == nil {
+		_, err = st.ExecContext(t.ctx, args...)
+	}
+	return err
 }
