@@ -17,6 +17,7 @@ type rig struct {
 	line  *fakeLine
 	store *fakeStore
 	clock *fakeClock
+	conn  Connector // default line
 	cfg   Config
 	eng   *Engine
 	mu    sync.Mutex
@@ -48,7 +49,11 @@ func newRig(t *testing.T) *rig {
 
 func (r *rig) start(slots ...string) {
 	r.t.Helper()
-	eng, err := New(r.cfg, Deps{Connector: r.line, Store: r.store, Clock: r.clock})
+	var conn Connector = r.line
+	if r.conn != nil {
+		conn = r.conn
+	}
+	eng, err := New(r.cfg, Deps{Connector: conn, Store: r.store, Clock: r.clock})
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -10,11 +10,15 @@ import (
 // supervise is one slot's loop: wait for a board, run it (with retries),
 // report it, and wait for the next. A board that stays in the slot after it
 // finished is not run again until it is pulled out and plugged back in, a
-// different board appears, or the operator asks for a retry.
+// different board appears, or the operator asks for a retry. With a
+// connector that can watch a port, a finished board is left alone until
+// the port goes away or a chip on it boots; otherwise the slot is looked
+// at (reset, SYNC, MAC) once per poll interval.
 func (e *Engine) supervise(ctx context.Context, ss *slotState) {
 	defer e.wg.Done()
 	var lastMAC string
 	connectFails := 0
+	watcher, _ := e.conn.(Watcher)
 	for {
 		if ctx.Err() != nil || e.isStopping() || e.exhausted() {
 			e.setState(ss, StateIdle, StepDone, "")
@@ -22,6 +26,20 @@ func (e *Engine) supervise(ctx context.Context, ss *slotState) {
 		}
 		if !e.runnable(ctx, ss) {
 			continue
+		}
+		if lastMAC != "" && watcher != nil && !e.retryPending(ss) {
+			switch err := e.watchSlot(ctx, ss, watcher); {
+			case err == nil: // a chip booted: look at it
+			case errors.Is(err, ErrNoBoard):
+				lastMAC = "" // taken out: whatever comes next is new
+				e.setState(ss, StateIdle, StepWaiting, "waiting for a board")
+			case errors.Is(err, errWatchEnded), ctx.Err() != nil:
+				continue // the engine's doing: look at the run again
+			default:
+				// The port cannot be watched: look at the board once per
+				// poll interval instead.
+				_ = e.nap(ctx, ss, e.cfg.PollInterval)
+			}
 		}
 		cctx, cancel := context.WithTimeout(ctx, e.cfg.Timeouts.Connect)
 		board, err := e.conn.Connect(cctx, ss.slot, e.cfg.Baud)
@@ -54,8 +72,12 @@ func (e *Engine) supervise(ctx context.Context, ss *slotState) {
 		ss.retry = false
 		e.mu.Unlock()
 		if mac == lastMAC && !retry {
+			// The same board, reset or rebooted: left in its loader, it
+			// waits to be taken out.
 			board.Close()
-			_ = e.nap(ctx, ss, e.cfg.PollInterval)
+			if watcher == nil {
+				_ = e.nap(ctx, ss, e.cfg.PollInterval)
+			}
 			continue
 		}
 		if !e.takeBoard() {

@@ -1,0 +1,150 @@
+package station
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fleetline/flasher/portio"
+)
+
+func TestWatchPort(t *testing.T) {
+	type step struct {
+		write string
+		close bool
+	}
+	cases := []struct {
+		name  string
+		steps []step
+		want  error // nil: a boot was seen
+	}{
+		{"banner", []step{{write: "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n"}}, nil},
+		{"banner split across reads", []step{{write: "I (512) app: idle\r\nrs"}, {write: "t:0"}, {write: "x1 (POWERON),boot:0xc"}}, nil},
+		{"app chatter then unplugged", []step{{write: "I (99) app: status led on\r\n"}, {close: true}}, ErrNoBoard},
+		{"unplugged", []step{{close: true}}, ErrNoBoard},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			host, dev := portio.Pipe()
+			_ = host.SetReadTimeout(5 * time.Millisecond)
+			go func() {
+				for _, s := range c.steps {
+					if s.close {
+						dev.Close()
+						return
+					}
+					_, _ = dev.Write([]byte(s.write))
+					time.Sleep(2 * time.Millisecond) // separate reads, not a timing condition
+				}
+			}()
+			err := watchPort(context.Background(), host, "fake://A")
+			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+				t.Fatalf("watchPort: %v, want %v", err, c.want)
+			}
+		})
+	}
+	t.Run("ends with its context", func(t *testing.T) {
+		host, dev := portio.Pipe()
+		defer dev.Close()
+		_ = host.SetReadTimeout(5 * time.Millisecond)
+		ctx, cancel := context.WithCancel(context.Background())
+		_, _ = dev.Write([]byte("I (1) app: no banner here: rst is not rst:0"))
+		go cancel()
+		if err := watchPort(ctx, host, "fake://A"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("watchPort: %v, want context.Canceled", err)
+		}
+	})
+}
+
+// watchingLine is a fakeLine whose connector can watch its slots: a watch
+// ends when the test says a board booted or went away.
+type watchingLine struct {
+	*fakeLine
+	watching atomic.Int64
+	mu       sync.Mutex
+	ends     map[string]chan error
+}
+
+func (w *watchingLine) Watch(ctx context.Context, slot Slot) error {
+	w.mu.Lock()
+	ch := w.ends[slot.Name]
+	if ch == nil {
+		ch = make(chan error)
+		w.ends[slot.Name] = ch
+	}
+	w.mu.Unlock()
+	w.watching.Add(1)
+	defer w.watching.Add(-1)
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// end ends slot's watch with err, once one is running.
+func (w *watchingLine) end(t *testing.T, r *rig, slot string, err error) {
+	t.Helper()
+	waitFor(t, r, func() bool { return w.watching.Load() > 0 })
+	w.mu.Lock()
+	ch := w.ends[slot]
+	w.mu.Unlock()
+	ch <- err
+}
+
+// TestFinishedBoardIsLeftAlone: with a connector that watches ports, a
+// finished board is not connected to (reset) again while it stays; the
+// next board runs when a chip boots on the port, and a board pulled out
+// makes the slot wait for a new one.
+func TestFinishedBoardIsLeftAlone(t *testing.T) {
+	r := newRig(t)
+	r.cfg.Count = 3
+	wl := &watchingLine{fakeLine: r.line, ends: map[string]chan error{}}
+	r.conn = wl
+	r.line.sticky = true // a board stays until the test swaps it
+	first := r.line.add("A", fwSpec{})[0]
+	r.start("A")
+	waitFor(t, r, func() bool { return len(r.results()) == 1 && wl.watching.Load() == 1 })
+
+	connects := r.line.connect.Load()
+	since := r.clock.Now()
+	waitFor(t, r, func() bool { return r.clock.Now().Sub(since) > 20*r.cfg.PollInterval })
+	if got := r.line.connect.Load(); got != connects {
+		t.Fatalf("the finished board was connected to %d more times while it stayed", got-connects)
+	}
+
+	// The same board reset by hand: looked at once, then left alone again.
+	wl.end(t, r, "A", nil)
+	waitFor(t, r, func() bool { return r.line.connect.Load() == connects+1 && wl.watching.Load() == 1 })
+
+	// The next board is put in: it boots and is run.
+	r.line.mu.Lock()
+	r.line.slots["A"] = nil
+	r.line.mu.Unlock()
+	second := r.line.add("A", fwSpec{})[0]
+	wl.end(t, r, "A", nil)
+	waitFor(t, r, func() bool { return len(r.results()) == 2 && wl.watching.Load() == 1 })
+
+	// Taken out with its bridge: the slot waits for a board, and the
+	// same board plugged back in is a new arrival, run again.
+	r.line.mu.Lock()
+	r.line.slots["A"] = nil
+	r.line.mu.Unlock()
+	wl.end(t, r, "A", ErrNoBoard)
+	waitFor(t, r, func() bool {
+		v := r.eng.Slots()
+		return len(v) == 1 && v[0].Step == StepWaiting
+	})
+	r.line.mu.Lock()
+	r.line.slots["A"] = []*fakeBoard{second}
+	r.line.mu.Unlock()
+	sum := r.wait()
+	res := r.results()
+	if sum.RunPassed != 3 || len(res) != 3 || res[0].MAC != first.info.MAC || res[1].MAC != second.info.MAC || res[2].MAC != second.info.MAC {
+		t.Fatalf("summary %+v, results %+v", sum, res)
+	}
+}
