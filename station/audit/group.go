@@ -28,6 +28,8 @@ type writeReq struct {
 	fn   func(*tx) error
 	err  error         // the outcome, set before done is closed
 	done chan struct{} // closed when the outcome is known
+
+	taken bool // guarded by committer.mu: in the group being run, no withdrawing
 }
 
 // committer runs the queued units of work of a Store, a group at a time,
@@ -35,7 +37,6 @@ type writeReq struct {
 type committer struct {
 	mu     sync.Mutex
 	queue  []*writeReq
-	taken  map[*writeReq]bool // in the group being committed: no withdrawing
 	closed bool
 	kick   chan struct{} // cap 1: the queue is not empty
 	exited chan struct{} // closed when the goroutine has returned
@@ -52,7 +53,7 @@ type committer struct {
 
 // startCommitter starts the goroutine that serves s.write.
 func (s *Store) startCommitter() {
-	s.c = &committer{taken: map[*writeReq]bool{}, kick: make(chan struct{}, 1), exited: make(chan struct{})}
+	s.c = &committer{kick: make(chan struct{}, 1), exited: make(chan struct{})}
 	go s.commitLoop()
 }
 
@@ -105,7 +106,7 @@ func (s *Store) enqueue(r *writeReq) error {
 func (c *committer) withdraw(r *writeReq) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.taken[r] {
+	if r.taken {
 		return false
 	}
 	for i, q := range c.queue {
@@ -143,7 +144,7 @@ func (s *Store) commitLoop() {
 			copy(group, c.queue)
 			c.queue = append(c.queue[:0], c.queue[n:]...)
 			for _, r := range group {
-				c.taken[r] = true
+				r.taken = true
 			}
 			c.mu.Unlock()
 			if n == 0 {
@@ -154,11 +155,6 @@ func (s *Store) commitLoop() {
 			} else {
 				s.writeGroup(group)
 			}
-			c.mu.Lock()
-			for _, r := range group {
-				delete(c.taken, r)
-			}
-			c.mu.Unlock()
 			for _, r := range group {
 				close(r.done)
 			}
