@@ -108,6 +108,8 @@ type Board struct {
 	app       *appRun
 	stallDone bool
 	brownDone bool
+	starts    int // chip starts (resetLocked) since the current board's power-on, that one included
+	swaps     int // boards taken out of this position before the current one
 }
 
 type io0Event struct {
@@ -138,19 +140,21 @@ func New(cfg Config) (*Board, error) {
 	if cfg.ENDelay == 0 {
 		cfg.ENDelay = 10 * time.Millisecond
 	}
-	id, ck8m := deriveIdentity(p, cfg.Seed, cfg.Index, cfg.FlashSize)
+	id, ck8m := deriveIdentity(p, cfg.Seed, cfg.Index, 0, cfg.FlashSize)
+	st := boardState{id: id, ck8m: ck8m}
 	var fl *nor
 	if cfg.StateDir != "" {
-		if id, ck8m, err = loadOrCreateIdentity(cfg.StateDir, cfg.Index, id, ck8m); err != nil {
+		if st, err = loadOrCreateIdentity(cfg.StateDir, cfg.Index, st); err != nil {
 			return nil, err
 		}
 		_, path := statePaths(cfg.StateDir, cfg.Index)
-		if fl, err = openNOR(flashSizeFromID(id.FlashID), path); err != nil {
+		if fl, err = openNOR(flashSizeFromID(st.id.FlashID), path); err != nil {
 			return nil, err
 		}
 	} else {
-		fl = newNOR(flashSizeFromID(id.FlashID))
+		fl = newNOR(flashSizeFromID(st.id.FlashID))
 	}
+	id, ck8m = st.id, st.ck8m
 	seed := splitmix64(cfg.Seed ^ uint64(cfg.Index)*0xA24BAED4963EE407)
 	b := &Board{
 		cfg: cfg, p: p, id: id, ck8m: ck8m, flash: fl, bridge: br, faults: cfg.Faults,
@@ -159,7 +163,7 @@ func New(cfg Config) (*Board, error) {
 		noise:    rand.New(rand.NewPCG(seed, 1)),
 		faultRn:  rand.New(rand.NewPCG(seed, 2)),
 		jitter:   rand.New(rand.NewPCG(seed, 3)),
-		hostBaud: 115200, chipBaud: 115200, enHigh: true,
+		hostBaud: 115200, chipBaud: 115200, enHigh: true, swaps: st.swaps,
 	}
 	b.regs = newRegFile(p, id, ck8m, fl, br.USB)
 	b.mu.Lock()
@@ -168,11 +172,16 @@ func New(cfg Config) (*Board, error) {
 	return b, nil
 }
 
-// Identity returns the board's factory identity.
-func (b *Board) Identity() Identity { return b.id }
+// Identity returns the factory identity of the board now in the position
+// (it changes with Swap).
+func (b *Board) Identity() Identity {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.id
+}
 
 // MAC returns the base MAC as aa:bb:cc:dd:ee:ff.
-func (b *Board) MAC() string { return b.id.MACString() }
+func (b *Board) MAC() string { return b.Identity().MACString() }
 
 // Chip returns the chip name ("esp32", "esp32s3", "esp32c3").
 func (b *Board) Chip() string { return b.p.name }
@@ -182,7 +191,12 @@ func (b *Board) Index() int { return b.cfg.Index }
 
 // Flash gives direct access to the board's flash, as a test fixture or
 // the station's demo would probe a board with a programmer.
-func (b *Board) Flash() Flash { return b.flash }
+// After a Swap it is the new board's flash.
+func (b *Board) Flash() Flash {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.flash
+}
 
 // Mode names what the chip is doing: "reset", "download", "app", "halted",
 // "stalled" or "ram".
@@ -214,8 +228,9 @@ func (b *Board) Close() error {
 		t.Stop()
 	}
 	b.signalLocked()
+	fl := b.flash
 	b.mu.Unlock()
-	return b.flash.close()
+	return fl.close()
 }
 
 // now is the wall clock in realistic mode and the zero time in instant

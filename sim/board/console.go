@@ -19,6 +19,10 @@ type appRun struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	rx     []byte
+	// The board's identity and flash when the run began: after a Swap the
+	// old run, until it returns, keeps the board it was running on.
+	id    Identity
+	flash *nor
 }
 
 // startAppLocked runs cfg.App in its own goroutine with a Device whose
@@ -26,7 +30,7 @@ type appRun struct {
 func (b *Board) startAppLocked() {
 	b.mode = modeApp
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &appRun{b: b, gen: b.gen, ctx: ctx, cancel: cancel}
+	a := &appRun{b: b, gen: b.gen, ctx: ctx, cancel: cancel, id: b.id, flash: b.flash}
 	b.app = a
 	if b.cfg.App == nil {
 		return
@@ -59,10 +63,10 @@ func (a *appRun) receiveLocked(data []byte) {
 func (a *appRun) Console() io.ReadWriter { return appConsole{a} }
 
 // Flash implements Device.
-func (a *appRun) Flash() Flash { return a.b.flash }
+func (a *appRun) Flash() Flash { return a.flash }
 
 // Identity implements Device.
-func (a *appRun) Identity() Identity { return a.b.id }
+func (a *appRun) Identity() Identity { return a.id }
 
 // Restart implements Device: esp_restart, a CPU reset that boots from
 // flash again.

@@ -89,6 +89,18 @@
 // watchdog fires) and the board halts. A valid one runs Config.App with a
 // Device whose console is UART0 at 115200; any reset cancels its context.
 //
+// # Swapping boards in a fixture
+//
+// Swap models a pogo-pin test fixture whose USB-UART bridge stays in place
+// while the operator replaces the board: the port (and a host holding it
+// open) stays, the next board gets a fresh identity from (seed, index,
+// swaps), erased flash and no faults, and powers on with the host's lines as
+// they are. A host that opened the port passively (lines released, 115200)
+// sees the new board's ROM power-on banner, which is how a station waiting
+// for the finished board to leave notices the next one. Resets counts the
+// resets of the current board, so a test can check that nothing touched a
+// finished board.
+//
 // # Timing and faults
 //
 // Instant timing makes everything take no time and nothing sleeps: a reply

@@ -18,6 +18,10 @@ type stateFile struct {
 	Revision int    `json:"revision"`
 	FlashID  uint32 `json:"flash_id"`
 	CK8M     uint32 `json:"ck8m"`
+	// Swaps counts the boards taken out of this position before the one
+	// described (Board.Swap), so the next swap after a restart derives an
+	// identity no earlier board had.
+	Swaps int `json:"swaps,omitempty"`
 }
 
 // splitmix64 is a tiny, well-mixed hash used to derive identities and fault
@@ -33,10 +37,19 @@ func splitmix64(x uint64) uint64 {
 // modules (GigaDevice, Winbond, XMC); all use memory type 0x40.
 var flashVendors = []uint32{0xC8, 0xEF, 0x20}
 
-// deriveIdentity computes a board's identity from the seed and its index.
-// The MAC's low three bytes are an injective function of the index for a
-// given seed, so boards of one line never share a MAC.
-func deriveIdentity(p *chipProfile, seed uint64, index int, flashSize uint32) (Identity, uint32) {
+// swapStride spaces the boards that pass through one position: the board
+// put in after gen swaps is derived as if it stood at index+gen*swapStride
+// of the first generation. Positions below swapStride and up to
+// 2^24/swapStride-1 swaps per position therefore never share a MAC.
+const swapStride = 1 << 10
+
+// deriveIdentity computes the identity of the board in position index after
+// gen swaps (0: the board there at first power-on) from the seed. The MAC's
+// low three bytes are an injective function of index+gen*swapStride modulo
+// 2^24 for a given seed, so boards of one line never share a MAC, nor does
+// a new board share one with any board that left the line before it.
+func deriveIdentity(p *chipProfile, seed uint64, index, gen int, flashSize uint32) (Identity, uint32) {
+	index += gen * swapStride
 	h := splitmix64(seed ^ 0x5EED0000)
 	low := (uint32(h) + uint32(index)*0x9E3779) & 0xFFFFFF
 	id := Identity{Chip: p.name}
@@ -81,40 +94,65 @@ func statePaths(dir string, index int) (ident, flash string) {
 	return base + ".json", base + ".flash"
 }
 
-// loadOrCreateIdentity returns the identity stored in dir for index, or
+// boardState is what a state directory keeps about the board in a position.
+type boardState struct {
+	id    Identity
+	ck8m  uint32
+	swaps int
+}
+
+// saveIdentity writes st to dir's identity file for index, through a
+// temporary file so a crash leaves the old or the new one, never half.
+func saveIdentity(dir string, index int, st boardState) error {
+	path, _ := statePaths(dir, index)
+	sf := stateFile{Chip: st.id.Chip, MAC: st.id.MACString(), Revision: st.id.Revision, FlashID: st.id.FlashID, CK8M: st.ck8m, Swaps: st.swaps}
+	out, _ := json.MarshalIndent(sf, "", "  ")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("board %d: create state dir: %w", index, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(out, '\n'), 0o644); err != nil {
+		return fmt.Errorf("board %d: write identity %s: %w", index, tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("board %d: replace identity %s: %w", index, path, err)
+	}
+	return nil
+}
+
+// loadOrCreateIdentity returns the state stored in dir for index, or
 // stores the derived one when there is none yet.
-func loadOrCreateIdentity(dir string, index int, derived Identity, ck8m uint32) (Identity, uint32, error) {
+func loadOrCreateIdentity(dir string, index int, derived boardState) (boardState, error) {
 	path, _ := statePaths(dir, index)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		sf := stateFile{Chip: derived.Chip, MAC: derived.MACString(), Revision: derived.Revision, FlashID: derived.FlashID, CK8M: ck8m}
-		out, _ := json.MarshalIndent(sf, "", "  ")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return Identity{}, 0, fmt.Errorf("board %d: create state dir: %w", index, err)
+		if err := saveIdentity(dir, index, derived); err != nil {
+			return boardState{}, err
 		}
-		if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
-			return Identity{}, 0, fmt.Errorf("board %d: write identity %s: %w", index, path, err)
-		}
-		return derived, ck8m, nil
+		return derived, nil
 	}
 	if err != nil {
-		return Identity{}, 0, fmt.Errorf("board %d: read identity %s: %w", index, path, err)
+		return boardState{}, fmt.Errorf("board %d: read identity %s: %w", index, path, err)
 	}
 	var sf stateFile
 	if err := json.Unmarshal(b, &sf); err != nil {
-		return Identity{}, 0, fmt.Errorf("board %d: identity file %s: %w (delete it to start afresh)", index, path, err)
+		return boardState{}, fmt.Errorf("board %d: identity file %s: %w (delete it to start afresh)", index, path, err)
 	}
-	if sf.Chip != derived.Chip {
-		return Identity{}, 0, fmt.Errorf("board %d: state %s holds an %s, not an %s (use another --state dir)", index, path, sf.Chip, derived.Chip)
+	if sf.Chip != derived.id.Chip {
+		return boardState{}, fmt.Errorf("board %d: state %s holds an %s, not an %s (use another --state dir)", index, path, sf.Chip, derived.id.Chip)
 	}
 	mac, err := parseMAC(sf.MAC)
 	if err != nil {
-		return Identity{}, 0, fmt.Errorf("board %d: identity file %s: bad mac %q", index, path, sf.MAC)
+		return boardState{}, fmt.Errorf("board %d: identity file %s: bad mac %q", index, path, sf.MAC)
 	}
 	if flashSizeFromID(sf.FlashID) == 0 {
-		return Identity{}, 0, fmt.Errorf("board %d: identity file %s: bad flash_id 0x%06x", index, path, sf.FlashID)
+		return boardState{}, fmt.Errorf("board %d: identity file %s: bad flash_id 0x%06x", index, path, sf.FlashID)
 	}
-	return Identity{Chip: sf.Chip, MAC: mac, Revision: sf.Revision, FlashID: sf.FlashID}, sf.CK8M, nil
+	if sf.Swaps < 0 {
+		return boardState{}, fmt.Errorf("board %d: identity file %s: negative swaps %d", index, path, sf.Swaps)
+	}
+	id := Identity{Chip: sf.Chip, MAC: mac, Revision: sf.Revision, FlashID: sf.FlashID}
+	return boardState{id: id, ck8m: sf.CK8M, swaps: sf.Swaps}, nil
 }
 
 // crc8MAC is the CRC the ESP32 factory burns next to its MAC: CRC-8 with

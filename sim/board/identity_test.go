@@ -9,7 +9,7 @@ import (
 func TestIdentitiesUniqueAndStable(t *testing.T) {
 	seen := map[[6]byte]int{}
 	for i := 0; i < 256; i++ {
-		id, _ := deriveIdentity(chipProfiles["esp32"], 99, i, 4<<20)
+		id, _ := deriveIdentity(chipProfiles["esp32"], 99, i, 0, 4<<20)
 		if j, dup := seen[id.MAC]; dup {
 			t.Fatalf("boards %d and %d share MAC %s", j, i, id.MACString())
 		}
@@ -17,7 +17,7 @@ func TestIdentitiesUniqueAndStable(t *testing.T) {
 		if id.MAC[0] != 0x24 || id.MAC[1] != 0x0A || id.MAC[2] != 0xC4 {
 			t.Fatalf("OUI of %s", id.MACString())
 		}
-		again, _ := deriveIdentity(chipProfiles["esp32"], 99, i, 4<<20)
+		again, _ := deriveIdentity(chipProfiles["esp32"], 99, i, 0, 4<<20)
 		if again != id {
 			t.Fatal("identity not a function of seed and index")
 		}

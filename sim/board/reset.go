@@ -89,6 +89,7 @@ func (b *Board) resolveResetLocked(now time.Time) {
 func (b *Board) resetLocked(cause resetCause, download bool, now time.Time) {
 	b.stopChipLocked()
 	b.gen++
+	b.starts++
 	b.dropUnsentLocked(now)
 	b.busy = now
 	b.setChipBaudLocked(115200, false)
