@@ -6,7 +6,12 @@
 //	esp32sim --boards 4 --chip esp32 --timing realistic --endpoints line.json
 //
 // It prints one line per board (slot, endpoint, MAC, chip) and runs until
-// interrupted.
+// interrupted. With --control-stdin it also reads commands from standard
+// input, one a line: "swap N" replaces the board in slot N with the next one
+// from the reel (as an operator does in a pogo-pin fixture whose bridge
+// stays) and prints "slot N<TAB>swapped<TAB>MAC"; "status [N]" prints each
+// slot's MAC, swap count, resets since power-on and mode; "help" lists them.
+// The line keeps running when standard input ends.
 package main
 
 import (
@@ -39,9 +44,10 @@ func (f *faultFlags) Set(s string) error {
 }
 
 type options struct {
-	cfg       line.Config
-	endpoints string
-	verbose   bool
+	cfg          line.Config
+	endpoints    string
+	verbose      bool
+	controlStdin bool
 }
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
@@ -63,6 +69,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.cfg.EsptoolStub, "esptool-stub", false, "model esptool's flasher stub: code started from RAM is taken to be it (otherwise boards fall silent)")
 	fs.BoolVar(&o.cfg.PTY, "pty", false, "serve each board on a pseudo-terminal instead (no resets)")
 	fs.BoolVar(&o.verbose, "v", false, "log RFC 2217 sessions")
+	fs.BoolVar(&o.controlStdin, "control-stdin", false, "read commands from stdin: swap N, status [N], help")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -84,7 +91,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -112,7 +119,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	var c *controller
+	if o.controlStdin {
+		c = &controller{boards: l.Boards(), eps: eps, endpoints: o.endpoints, stdout: stdout, stderr: stderr}
+		go c.run(stdin)
+	}
 	<-ctx.Done()
+	if c != nil {
+		c.stop() // from here on only this goroutine writes
+	}
 	if err := l.Close(); err != nil {
 		fmt.Fprintln(stderr, "esp32sim:", err)
 		return 1
@@ -123,5 +138,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
