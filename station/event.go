@@ -25,6 +25,10 @@ const (
 	StepCheck     Step = "check"     // station checks of what the board reported
 	StepRecord    Step = "record"    // audit record written, SN confirmed
 	StepDone      Step = "done"
+	// StepRemove: the board finished (the slot's state says PASS or FAIL)
+	// and the station, watching the port, waits for it to be taken out or
+	// for the next one to boot.
+	StepRemove Step = "remove"
 )
 
 // State is a slot's coarse state, what a tile's colour shows.

@@ -17,7 +17,9 @@ type Watcher interface {
 	// was unplugged) and returns an error wrapping ErrNoBoard. It returns
 	// ctx.Err() when ctx ends first. Any other error means the slot could
 	// not be watched; the supervisor then looks at the board directly.
-	Watch(ctx context.Context, slot Slot) error
+	// watching is called once the port is open and being read: from then
+	// on a board put in is seen.
+	Watch(ctx context.Context, slot Slot, watching func()) error
 }
 
 // errWatchEnded says a watch was ended by the engine (a kick, a stop, the
@@ -31,7 +33,14 @@ func (e *Engine) watchSlot(ctx context.Context, ss *slotState, w Watcher) error 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	res := make(chan error, 1)
-	go func() { res <- w.Watch(wctx, ss.slot) }()
+	go func() {
+		res <- w.Watch(wctx, ss.slot, func() {
+			e.mu.Lock()
+			st, msg := ss.state, ss.msg
+			e.mu.Unlock()
+			e.setState(ss, st, StepRemove, msg)
+		})
+	}()
 	ended := func() error {
 		cancel()
 		<-res

@@ -22,7 +22,7 @@ var romBanner = []byte("rst:0x")
 // Watch implements Watcher: it opens the slot's port at the ROM's baud
 // without touching DTR or RTS (opening leaves both released, the board's
 // run state) and reads until a ROM boot banner or the port's end.
-func (fc *FlasherConnector) Watch(ctx context.Context, slot Slot) error {
+func (fc *FlasherConnector) Watch(ctx context.Context, slot Slot, watching func()) error {
 	open := fc.Open
 	if open == nil {
 		open = OpenPort
@@ -35,6 +35,7 @@ func (fc *FlasherConnector) Watch(ctx context.Context, slot Slot) error {
 	if err := port.SetReadTimeout(watchPoll); err != nil {
 		return fmt.Errorf("watch %s: set read timeout: %w", slot.Address, err)
 	}
+	watching()
 	return watchPort(ctx, port, slot.Address)
 }
 

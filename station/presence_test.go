@@ -68,7 +68,7 @@ type watchingLine struct {
 	ends     map[string]chan error
 }
 
-func (w *watchingLine) Watch(ctx context.Context, slot Slot) error {
+func (w *watchingLine) Watch(ctx context.Context, slot Slot, watching func()) error {
 	w.mu.Lock()
 	ch := w.ends[slot.Name]
 	if ch == nil {
@@ -76,6 +76,7 @@ func (w *watchingLine) Watch(ctx context.Context, slot Slot) error {
 		w.ends[slot.Name] = ch
 	}
 	w.mu.Unlock()
+	watching()
 	w.watching.Add(1)
 	defer w.watching.Add(-1)
 	select {

@@ -80,13 +80,25 @@ func (m *Model) activity(s *slotModel, width int) string {
 		}
 		return msg
 	case s.Result != nil && s.Result.Passed:
-		return "passed in " + dur(s.Result.Duration)
+		return withHint(s, "passed in "+dur(s.Result.Duration), width)
 	case s.Result != nil:
-		return m.st.Bad.Render(humanReason(s.Result.Reason)) + " at " + string(s.Result.Step)
+		return withHint(s, m.st.Bad.Render(humanReason(s.Result.Reason))+" at "+string(s.Result.Step), width)
 	case s.Message != "":
 		return s.Message
 	}
 	return "waiting for a board"
+}
+
+// removeHint tells the operator the station is ready for the next board
+// in a fixture: it watches the finished one's port (step "remove").
+const removeHint = " · swap board"
+
+// withHint adds removeHint to a finished slot's activity when it fits.
+func withHint(s *slotModel, activity string, width int) string {
+	if s.Step != station.StepRemove || lipgloss.Width(activity)+lipgloss.Width(removeHint) > width {
+		return activity
+	}
+	return activity + removeHint
 }
 
 // bar is a progress bar of width cells.

@@ -266,6 +266,23 @@ func TestEvents(t *testing.T) {
 				t.Errorf("units/h %v, want 2", got)
 			}
 		}},
+		{"a finished board the station watches asks for the next", []station.Event{
+			{Type: station.EvUnitResult, Time: at(3), Slot: "S01", Result: &station.UnitResult{Slot: "S01", Passed: true, SN: "FL1", MAC: "aa", Duration: 3 * time.Second}},
+			{Type: station.EvSlotState, Time: at(3), Slot: "S01", State: station.StatePass, Step: station.StepDone, Message: "PASS"},
+			{Type: station.EvSlotState, Time: at(3), Slot: "S01", State: station.StatePass, Step: station.StepRemove, Message: "PASS"},
+			{Type: station.EvUnitResult, Time: at(4), Slot: "S02", Result: &station.UnitResult{Slot: "S02", Passed: true, SN: "FL2", MAC: "bb", Duration: 4 * time.Second}},
+			{Type: station.EvSlotState, Time: at(4), Slot: "S02", State: station.StatePass, Step: station.StepDone, Message: "PASS"},
+		}, func(t *testing.T, m *Model) {
+			if got := m.activity(m.bySlot["S01"], 40); !strings.Contains(got, "swap board") {
+				t.Errorf("watched slot says %q", got)
+			}
+			if got := m.activity(m.bySlot["S02"], 40); strings.Contains(got, "swap board") {
+				t.Errorf("unwatched slot says %q", got)
+			}
+			if got := m.activity(m.bySlot["S01"], 16); strings.Contains(got, "swap") {
+				t.Errorf("a narrow tile cuts the hint in: %q", got)
+			}
+		}},
 		{"batch finished", []station.Event{{Type: station.EvBatchFinished, Message: "done"}}, func(t *testing.T, m *Model) {
 			if !m.finished || !strings.Contains(m.View(), "FINISHED") {
 				t.Error("not finished")

@@ -55,6 +55,9 @@ type openedLine struct {
 	store *audit.Store
 	setup *station.Setup
 	slots []station.Slot
+	// tap, when set, sees the engine before it starts (the demo's
+	// operator subscribes to it).
+	tap func(*station.Engine)
 }
 
 func (l *openedLine) Close() {
@@ -203,6 +206,9 @@ func runLine(ctx context.Context, l *openedLine, cfg station.Config, o *lineOpti
 	eng, err := station.New(cfg, station.Deps{Connector: &station.FlasherConnector{Reset: rs}, Store: station.AuditStore{S: l.store}})
 	if err != nil {
 		return &exitError{code: station.ExitConfig, err: err}
+	}
+	if l.tap != nil {
+		l.tap(eng)
 	}
 	runCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()

@@ -20,6 +20,7 @@ func init() {
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	boards := fs.Int("boards", 8, "virtual boards on the line (1 to 32)")
+	units := fs.Int("units", 0, "boards to build in all (default --boards): a stand-in operator swaps each finished board for the next one from the reel")
 	faults := fs.Bool("faults", false, "make some boards fail the ways real ones do (claim expired, template missing, wrong clock, test out of limits, duplicate key, key printed, unplugged mid-flash)")
 	headless := fs.Bool("headless", false, "no screen: run the batch to completion printing JSON lines; exit codes as station batch")
 	dir := fs.String("dir", "", "data `directory` for the manifest, bundle, claim and audit log (default: a new one under "+os.TempDir()+")")
@@ -37,6 +38,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *boards < 1 || *boards > 32 {
 		return usagef("--boards %d: want 1 to 32", *boards)
 	}
+	if *units == 0 {
+		*units = *boards
+	}
+	if *units < *boards {
+		return usagef("--units %d: want at least --boards (%d), or leave it out", *units, *boards)
+	}
 	timing, err := board.ParseTiming(*timingName)
 	if err != nil {
 		return usagef("--timing: %v", err)
@@ -45,7 +52,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return &exitError{code: station.ExitConfig, err: err}
 	}
-	d, err := startDemoLine(ctx, demoSpec{dir: data, boards: *boards, faults: *faults, timing: timing, seed: *seed, claimLife: 24 * time.Hour})
+	d, err := startDemoLine(ctx, demoSpec{dir: data, boards: *boards, units: *units, faults: *faults, timing: timing, seed: *seed, claimLife: 24 * time.Hour})
 	if err != nil {
 		return &exitError{code: station.ExitConfig, err: err}
 	}
@@ -55,39 +62,55 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "demo: no terminal for the operator screen: running headless (JSON lines)")
 		*headless = true
 	}
+	// The stand-in operator's handling time: taking a board out, putting
+	// the next in and closing the lid.
+	handling := 2500 * time.Millisecond
+	if timing == board.Instant {
+		handling = 300 * time.Millisecond
+	}
+	opCtx, stopOperator := context.WithCancel(ctx)
+	op := func(l *openedLine) {
+		if *units > *boards {
+			op := newDemoOperator(l.slots, d.urls, d.boards, *units, handling, func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) })
+			l.tap = func(eng *station.Engine) { op.watch(opCtx, eng) }
+		}
+	}
 	var runErr error
 	if *headless {
-		runErr = runDemoHeadless(ctx, &o, *boards, stdout, stderr)
+		runErr = runDemoHeadless(ctx, &o, *units, op, stdout, stderr)
 	} else {
 		so.askOp = true
-		runErr = runDemoScreen(ctx, &o, *boards, so, stdout, stderr)
+		runErr = runDemoScreen(ctx, &o, *units, op, so, stdout, stderr)
 	}
+	stopOperator()
 	printDemoEpilogue(stderr, d)
 	return runErr
 }
 
-func runDemoHeadless(ctx context.Context, o *lineOptions, boards int, stdout, stderr io.Writer) error {
+func runDemoHeadless(ctx context.Context, o *lineOptions, units int, op func(*openedLine), stdout, stderr io.Writer) error {
 	l, err := openLine(ctx, o, station.ModeBuild, stderr)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	cfg := demoConfig(l.setup.Config, boards)
-	return runLine(ctx, l, cfg, o, stdout)
+	op(l)
+	return runLine(ctx, l, demoConfig(l.setup.Config, units), o, stdout)
 }
 
-func runDemoScreen(ctx context.Context, o *lineOptions, boards int, so screenOptions, stdout, stderr io.Writer) error {
+func runDemoScreen(ctx context.Context, o *lineOptions, units int, op func(*openedLine), so screenOptions, stdout, stderr io.Writer) error {
 	l, warnings, err := openScreenLine(ctx, o, station.ModeBuild, so, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	return runScreen(l, demoConfig(l.setup.Config, boards), warnings, so, stdout)
+	op(l)
+	return runScreen(l, demoConfig(l.setup.Config, units), warnings, so, stdout)
 }
 
-// demoConfig runs every board of the demo line once.
-func demoConfig(cfg station.Config, boards int) station.Config {
-	cfg.Count = boards
+// demoConfig runs units boards: each fixture's first board and, with
+// --units, the ones the stand-in operator puts in after it.
+func demoConfig(cfg station.Config, units int) station.Config {
+	cfg.Count = units
 	cfg.PollInterval = 200 * time.Millisecond
 	return cfg
 }

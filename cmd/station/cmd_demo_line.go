@@ -22,6 +22,7 @@ const demoTemplate = "FleetlineDemo"
 type demoSpec struct {
 	dir       string
 	boards    int
+	units     int // boards the batch builds in all (the manifest's quantity)
 	faults    bool
 	timing    board.Timing
 	seed      uint64
@@ -38,6 +39,8 @@ type demoLine struct {
 	endpoints string
 	db        string
 	faults    map[int]string // slot index → what goes wrong there, for the intro
+	boards    []*board.Board // in endpoint order
+	urls      []string       // the boards' endpoint URLs
 	closers   []func()
 }
 
@@ -111,7 +114,7 @@ func startDemoLine(ctx context.Context, s demoSpec) (_ *demoLine, err error) {
 	}
 	d.closers = append(d.closers, func() { cancel(); _ = c.Close() })
 
-	if err := writeDemoFiles(s.dir, claim, key, c.RootCAPEM(), endpoint, s.boards); err != nil {
+	if err := writeDemoFiles(s.dir, claim, key, c.RootCAPEM(), endpoint, max(s.units, s.boards)); err != nil {
 		return nil, err
 	}
 
@@ -133,12 +136,22 @@ func startDemoLine(ctx context.Context, s demoSpec) (_ *demoLine, err error) {
 	ca := c.RootCAPEM()
 	l, err := line.Start(ctx, line.Config{Boards: s.boards, Timing: s.timing, Faults: rules, Seed: s.seed,
 		App: func(i int) board.App {
-			return factoryapp.New(factoryapp.Config{Seed: s.seed*1000 + uint64(i) + 1, RootCAPEM: ca, Faults: appFaults[i], Cloud: c})
+			cfg := factoryapp.Config{Seed: s.seed*1000 + uint64(i) + 1, RootCAPEM: ca, Cloud: c}
+			clean := factoryapp.New(cfg)
+			if _, faulty := appFaults[i]; !faulty {
+				return clean
+			}
+			cfg.Faults = appFaults[i]
+			return &firstBoardApp{faulty: factoryapp.New(cfg), clean: clean}
 		}})
 	if err != nil {
 		return nil, fmt.Errorf("demo: virtual boards: %w", err)
 	}
 	d.closers = append(d.closers, func() { _ = l.Close() })
+	d.boards = l.Boards()
+	for _, ep := range l.Endpoints() {
+		d.urls = append(d.urls, ep.URL)
+	}
 	if err := line.WriteEndpoints(d.endpoints, l.Endpoints()); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -147,7 +160,7 @@ func startDemoLine(ctx context.Context, s demoSpec) (_ *demoLine, err error) {
 
 // writeDemoFiles writes the claim, the CA, the demo bundle and the batch
 // manifest.
-func writeDemoFiles(dir string, claim, key, ca []byte, endpoint string, boards int) error {
+func writeDemoFiles(dir string, claim, key, ca []byte, endpoint string, quantity int) error {
 	if err := writeDemoBundle(dir, firmware.AppSpec{Chip: firmware.ChipESP32, Version: "1.4.0-demo", ProjectName: "sensor-node", Size: 1 << 20}); err != nil {
 		return err
 	}
@@ -159,7 +172,7 @@ func writeDemoFiles(dir string, claim, key, ca []byte, endpoint string, boards i
 		{"claim.crt", claim, 0o644},
 		{"claim.key", key, 0o600},
 		{"ca.pem", ca, 0o644},
-		{"batch.toml", []byte(fmt.Sprintf(demoManifest, time.Now().UTC().Format("20060102-1504"), boards, demoTemplate, endpoint)), 0o644},
+		{"batch.toml", []byte(fmt.Sprintf(demoManifest, time.Now().UTC().Format("20060102-1504"), quantity, demoTemplate, endpoint)), 0o644},
 	}
 	var errs []error
 	for _, f := range files {
@@ -218,7 +231,7 @@ path = "app.bin"
 `
 
 // demoManifest is the demo's work order: batch id (from the time),
-// quantity (the board count), template and cloud endpoint.
+// quantity (the units to build), template and cloud endpoint.
 const demoManifest = `# A demo work order on the virtual line (station demo).
 batch = "DEMO-%s"
 product = "sensor-node"

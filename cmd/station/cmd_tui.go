@@ -146,6 +146,9 @@ func runScreen(l *openedLine, cfg station.Config, warnings batch.Findings, so sc
 	if err != nil {
 		return &exitError{code: station.ExitConfig, err: err}
 	}
+	if l.tap != nil {
+		l.tap(eng)
+	}
 	ch, unsubscribe := eng.Subscribe(1024)
 	defer unsubscribe()
 	// The screen owns the run's end (q, confirmed, stops the engine), so
