@@ -72,6 +72,15 @@ func TestE2EFlashChips(t *testing.T) {
 			if err != nil || !reps[0].Skipped || !reps[1].Skipped {
 				t.Fatalf("rewrite: %+v %v", reps, err)
 			}
+			// Fast compression (a board's own data) lands the same bytes.
+			fast := firmware(0x5000, 13)
+			if _, err := c.WriteRegions(ctx, []Region{{"fctry", 0x300000, fast}}, WriteOptions{Compress: true, FastCompress: true, Verify: true}); err != nil {
+				t.Fatal(err)
+			}
+			gotFast := make([]byte, len(fast))
+			if _, err := b.Flash().ReadAt(gotFast, 0x300000); err != nil || !bytes.Equal(gotFast, fast) {
+				t.Fatalf("fast-compressed region differs on the board (%v)", err)
+			}
 			// Plain writes, read back, erase.
 			if _, err := c.WriteRegions(ctx, []Region{{"data", 0x200000, firmware(5000, 11)}}, WriteOptions{Verify: true}); err != nil {
 				t.Fatal(err)

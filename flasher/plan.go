@@ -21,7 +21,11 @@ type Region struct {
 
 // WriteOptions choose how regions are written.
 type WriteOptions struct {
-	Compress      bool // FLASH_DEFL_* with zlib level 9; otherwise plain FLASH_*
+	Compress bool // FLASH_DEFL_* with zlib level 9; otherwise plain FLASH_*
+	// FastCompress compresses at zlib level 1 instead: for data written
+	// once (a board's own factory data), where level 9 costs the host four
+	// times the CPU to save a few dozen bytes of link time.
+	FastCompress  bool
 	Verify        bool // SPI_FLASH_MD5 after writing each region
 	SkipUnchanged bool // skip a region whose flash MD5 already matches
 	// SegmentSize splits each region into independently begun (and, when
@@ -174,7 +178,7 @@ func prepareRegion(r Region, o WriteOptions) (planRegion, error) {
 		raw := img[off:min(off+int(o.SegmentSize), len(img))]
 		s := planSegment{addr: pr.start + uint32(off), raw: raw, first: pr.blocks}
 		if o.Compress {
-			comp, err := deflate(raw)
+			comp, err := deflate(raw, o.FastCompress)
 			if err != nil {
 				return pr, fmt.Errorf("compress %s: %w", pr.name, err)
 			}
@@ -210,19 +214,23 @@ func split(p []byte, n int, pad bool) [][]byte {
 	return out
 }
 
-// zlibWriters keeps level-9 compressors for reuse: building one allocates
-// about a megabyte of tables, which dwarfed compressing a board's small
-// factory-data region on a busy station.
-var zlibWriters = sync.Pool{New: func() any {
-	zw, _ := zlib.NewWriterLevel(io.Discard, zlib.BestCompression)
-	return zw
-}}
+// zlibWriters keep level-9 and level-1 compressors for reuse: building one
+// allocates about a megabyte of tables, which dwarfed compressing a board's
+// small factory-data region on a busy station.
+var zlibWriters = [2]sync.Pool{
+	{New: func() any { zw, _ := zlib.NewWriterLevel(io.Discard, zlib.BestCompression); return zw }},
+	{New: func() any { zw, _ := zlib.NewWriterLevel(io.Discard, zlib.BestSpeed); return zw }},
+}
 
-func deflate(p []byte) ([]byte, error) {
+func deflate(p []byte, fast bool) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(p)/2 + 64)
-	zw := zlibWriters.Get().(*zlib.Writer)
-	defer zlibWriters.Put(zw)
+	pool := &zlibWriters[0]
+	if fast {
+		pool = &zlibWriters[1]
+	}
+	zw := pool.Get().(*zlib.Writer)
+	defer pool.Put(zw)
 	zw.Reset(&buf)
 	if _, err := zw.Write(p); err != nil {
 		return nil, err

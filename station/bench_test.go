@@ -101,7 +101,7 @@ func benchLine(b *testing.B, n int) {
 	must(b, err)
 
 	var boards int
-	var boardTime, wall, cpu time.Duration
+	var boardTime, wall, cpu, sys time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		st, err := audit.Open(filepath.Join(b.TempDir(), "audit.db"), audit.Options{Station: m.Station})
@@ -116,7 +116,7 @@ func benchLine(b *testing.B, n int) {
 		eng, err := New(cfg, Deps{Connector: &FlasherConnector{}, Store: store})
 		must(b, err)
 		ch, _ := eng.Subscribe(256)
-		c0, _ := processCPU()
+		u0, s0, _ := processCPUSplit()
 		t0 := time.Now()
 		must(b, eng.Start(context.Background(), slots))
 		for ev := range ch {
@@ -130,8 +130,9 @@ func benchLine(b *testing.B, n int) {
 		}
 		eng.Wait()
 		wall += time.Since(t0)
-		c1, _ := processCPU()
-		cpu += c1 - c0
+		u1, s1, _ := processCPUSplit()
+		cpu += u1 - u0 + s1 - s0
+		sys += s1 - s0
 		st.Close()
 	}
 	b.StopTimer()
@@ -142,4 +143,5 @@ func benchLine(b *testing.B, n int) {
 	b.ReportMetric(per.Seconds(), "s/board")
 	b.ReportMetric(3600/per.Seconds(), "boards/h/slot")
 	b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "cpu%")
+	b.ReportMetric(100*sys.Seconds()/wall.Seconds(), "sys%")
 }

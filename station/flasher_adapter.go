@@ -54,7 +54,9 @@ func (fc *FlasherConnector) plan(regions []Region, shared bool) (*flasher.WriteP
 		}
 	}
 	if !shared {
-		return flasher.PrepareWrite(rs, writeOptions)
+		o := writeOptions
+		o.FastCompress = true // written once: host CPU matters more than a few bytes
+		return flasher.PrepareWrite(rs, o)
 	}
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
