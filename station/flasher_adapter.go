@@ -36,6 +36,7 @@ type FlasherConnector struct {
 
 	mu    sync.Mutex
 	plans map[string]*flasher.WritePlan // prepared shared regions, by identity
+	held  map[string]portio.Port        // ports a watch left open, by address
 }
 
 // writeOptions are how every board is written.
@@ -80,9 +81,12 @@ func (fc *FlasherConnector) Connect(ctx context.Context, slot Slot, baud int) (B
 	if open == nil {
 		open = OpenPort
 	}
-	port, err := open(ctx, slot.Address, 115200)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w: %w", slot.Address, ErrNoBoard, err)
+	port := fc.takeHeld(slot.Address)
+	if port == nil {
+		var err error
+		if port, err = open(ctx, slot.Address, 115200); err != nil {
+			return nil, fmt.Errorf("open %s: %w: %w", slot.Address, ErrNoBoard, err)
+		}
 	}
 	b := &flasherBoard{port: port, fc: fc}
 	b.client = flasher.New(port, flasher.Options{Baud: 115200, Resets: fc.Reset, ConnectAttempts: fc.Attempts, Logf: fc.Logf, Progress: b.onProgress})

@@ -19,24 +19,85 @@ const watchPoll = 200 * time.Millisecond
 // whatever the strapping pins select.
 var romBanner = []byte("rst:0x")
 
+// reopenGrace: a port that fails just after its last user closed it may
+// only be busy (an RFC 2217 server still ending the last session refuses
+// the next); it counts as gone only when it fails again after this pause.
+const reopenGrace = 250 * time.Millisecond
+
 // Watch implements Watcher: it opens the slot's port at the ROM's baud
 // without touching DTR or RTS (opening leaves both released, the board's
-// run state) and reads until a ROM boot banner or the port's end.
+// run state) and reads until a ROM boot banner or the port's end. After a
+// banner the port stays open for the slot's next Connect, so no other
+// client (or a server still closing this session) can come between.
 func (fc *FlasherConnector) Watch(ctx context.Context, slot Slot, watching func()) error {
 	open := fc.Open
 	if open == nil {
 		open = OpenPort
 	}
-	port, err := open(ctx, slot.Address, 115200)
-	if err != nil {
-		return fmt.Errorf("watch %s: %w: %w", slot.Address, ErrNoBoard, err)
+	announced := false
+	failures := 0
+	for {
+		began := time.Now()
+		port, err := open(ctx, slot.Address, 115200)
+		if err == nil {
+			if err = port.SetReadTimeout(watchPoll); err != nil {
+				port.Close()
+				return fmt.Errorf("watch %s: set read timeout: %w", slot.Address, err)
+			}
+			if !announced {
+				watching()
+				announced = true
+			}
+			if err = watchPort(ctx, port, slot.Address); err == nil {
+				fc.hold(slot.Address, port)
+				return nil
+			}
+			port.Close()
+			if !errors.Is(err, ErrNoBoard) {
+				return err
+			}
+		} else {
+			err = fmt.Errorf("watch %s: %w: %w", slot.Address, ErrNoBoard, err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Since(began) > 4*reopenGrace {
+			failures = 0 // it was watched a while: this failure is a new one
+		}
+		if failures++; failures >= 2 {
+			return err
+		}
+		t := time.NewTimer(reopenGrace)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
-	defer port.Close()
-	if err := port.SetReadTimeout(watchPoll); err != nil {
-		return fmt.Errorf("watch %s: set read timeout: %w", slot.Address, err)
+}
+
+// hold keeps a watched port open for the slot's next Connect.
+func (fc *FlasherConnector) hold(address string, port portio.Port) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if old := fc.held[address]; old != nil {
+		old.Close()
 	}
-	watching()
-	return watchPort(ctx, port, slot.Address)
+	if fc.held == nil {
+		fc.held = map[string]portio.Port{}
+	}
+	fc.held[address] = port
+}
+
+// takeHeld returns the port a watch left open for address, if any.
+func (fc *FlasherConnector) takeHeld(address string) portio.Port {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	p := fc.held[address]
+	delete(fc.held, address)
+	return p
 }
 
 // watchPort reads port until the ROM banner shows (nil), the port fails

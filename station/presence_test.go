@@ -149,3 +149,69 @@ func TestFinishedBoardIsLeftAlone(t *testing.T) {
 		t.Fatalf("summary %+v, results %+v", sum, res)
 	}
 }
+
+// TestFlasherConnectorWatch drives the real connector's Watch over
+// in-memory ports: a port busy just after its last session is retried, not
+// taken for an unplugged board; one that stays unopenable is gone; after a
+// banner the open port is kept for the next Connect.
+func TestFlasherConnectorWatch(t *testing.T) {
+	type attempt struct {
+		fail  bool   // the open fails
+		write string // what the device sends once open ("" sends nothing)
+		drop  bool   // the device end closes after writing
+	}
+	cases := []struct {
+		name     string
+		attempts []attempt
+		want     error // nil: a boot was seen
+		opens    int
+	}{
+		{"busy once, then a banner", []attempt{{fail: true}, {write: "rst:0x1 (POWERON_RESET),boot:0x13"}}, nil, 2},
+		{"dropped at once, then a banner", []attempt{{drop: true}, {write: "\r\nrst:0x10 (RTCWDT_RTC_RESET)"}}, nil, 2},
+		{"gone", []attempt{{fail: true}, {fail: true}}, ErrNoBoard, 2},
+		{"dropped twice", []attempt{{drop: true}, {fail: true}}, ErrNoBoard, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var opens int
+			var last portio.Port
+			fc := &FlasherConnector{Open: func(ctx context.Context, address string, baud int) (portio.Port, error) {
+				if opens >= len(c.attempts) {
+					t.Fatalf("open %d: more opens than the case has", opens+1)
+				}
+				a := c.attempts[opens]
+				opens++
+				if a.fail {
+					return nil, errors.New("port busy")
+				}
+				host, dev := portio.Pipe()
+				if a.write != "" {
+					_, _ = dev.Write([]byte(a.write))
+				}
+				if a.drop {
+					dev.Close()
+				}
+				last = host
+				return host, nil
+			}}
+			announced := 0
+			err := fc.Watch(context.Background(), Slot{Name: "A", Address: "fake://A"}, func() { announced++ })
+			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+				t.Fatalf("Watch: %v, want %v", err, c.want)
+			}
+			if opens != c.opens {
+				t.Errorf("%d opens, want %d", opens, c.opens)
+			}
+			held := fc.takeHeld("fake://A")
+			switch {
+			case c.want == nil && (held == nil || held != last):
+				t.Errorf("the banner's port was not kept for Connect")
+			case c.want != nil && held != nil:
+				t.Errorf("a port was kept after %v", err)
+			}
+			if c.want == nil && announced != 1 {
+				t.Errorf("watching announced %d times", announced)
+			}
+		})
+	}
+}
