@@ -174,19 +174,28 @@ func TestMigrationKeepsChain(t *testing.T) {
 	}
 }
 
-// A full disk fails the unit of work whole and says what to do.
-func TestStoreFull(t *testing.T) {
+// openNearlyFull opens a log with batch B1 that may grow by only free
+// pages more: a disk about to fill.
+func openNearlyFull(t *testing.T, free int) *Store {
+	t.Helper()
 	s, path := openTest(t)
-	ctx := context.Background()
 	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 1_000_000})
 	var pages int
 	scanRow(t, s.r.QueryRow(`PRAGMA page_count`), &pages)
 	s.Close()
-	s, err := Open(path, Options{Station: "st1", Clock: newClock().Now, maxPages: pages + 8})
+	s, err := Open(path, Options{Station: "st1", Clock: newClock().Now, maxPages: pages + free})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// A full disk fails the unit of work whole and says what to do.
+func TestStoreFull(t *testing.T) {
+	ctx := context.Background()
+	s := openNearlyFull(t, 8)
+	path := s.Path()
 	big := strings.Repeat("x", 3000)
 	var full error
 	for i := 0; i < 1000 && full == nil; i++ {

@@ -158,6 +158,23 @@ func groupCases() []groupCase {
 	return cs
 }
 
+// runGrouped runs every case at once behind a held writer, so that their
+// first writes queue into one group, and returns each case's error.
+func runGrouped(t *testing.T, ctx context.Context, s *Store, cases []groupCase) []error {
+	t.Helper()
+	queued := queueWatch(s, "")
+	g := holdWriter(t, s)
+	errs := make([]error, len(cases))
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		wg.Go(func() { errs[i] = c.run(ctx, s) })
+	}
+	waitQueued(queued, len(cases))
+	g.open(t)
+	wg.Wait()
+	return errs
+}
+
 func groupStore(t *testing.T) *Store {
 	s, _ := openTest(t)
 	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 1000})
@@ -189,18 +206,9 @@ func TestGroupFailureIsolated(t *testing.T) {
 	s := groupStore(t)
 	var records int64
 	scanRow(t, s.r.QueryRow(`SELECT count(*) FROM records`), &records)
-	queued := queueWatch(s, "")
-	g := holdWriter(t, s)
-	errs := make([]error, len(cases))
-	var wg sync.WaitGroup
-	for i, c := range cases {
-		wg.Go(func() { errs[i] = c.run(ctx, s) })
-	}
 	// Each case's first (or only) write is queued: they make one group
 	// (the confirms after the reserves may or may not group).
-	waitQueued(queued, len(cases))
-	g.open(t)
-	wg.Wait()
+	errs := runGrouped(t, ctx, s, cases)
 	for i, c := range cases {
 		switch {
 		case c.want == nil && errs[i] != nil:
@@ -238,18 +246,9 @@ func TestGroupCommitFailsFallsBack(t *testing.T) {
 		}
 		return nil
 	}
-	queued := queueWatch(s, "")
-	g := holdWriter(t, s)
 	before := s.c.commits.Load()
 	cases := groupCases()
-	errs := make([]error, len(cases))
-	var wg sync.WaitGroup
-	for i, c := range cases {
-		wg.Go(func() { errs[i] = c.run(ctx, s) })
-	}
-	waitQueued(queued, len(cases))
-	g.open(t)
-	wg.Wait()
+	errs := runGrouped(t, ctx, s, cases)
 	for i, c := range cases {
 		if !errors.Is(errs[i], c.want) || (c.want == nil) != (errs[i] == nil) {
 			t.Errorf("%s = %v, want %v", c.name, errs[i], c.want)
@@ -432,17 +431,9 @@ func TestGroupManySlots(t *testing.T) {
 // ErrStoreFull for its own unit of work or a commit, never a half of one,
 // and what was reported recorded is there.
 func TestGroupStoreFull(t *testing.T) {
-	s, path := openTest(t)
 	ctx := context.Background()
-	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 1_000_000})
-	var pages int
-	scanRow(t, s.r.QueryRow(`PRAGMA page_count`), &pages)
-	s.Close()
-	s, err := Open(path, Options{Station: "st1", Clock: newClock().Now, maxPages: pages + 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openNearlyFull(t, 16)
+	path := s.Path()
 	big := strings.Repeat("x", 3000)
 	const slots = 16
 	var started [slots]int
