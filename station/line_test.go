@@ -42,6 +42,7 @@ type vlineOpts struct {
 	claimLife time.Duration
 	timing    board.Timing
 	extra     string // appended to the manifest
+	appSize   int    // bytes of the bundle's app (default 64 KiB)
 }
 
 const e2eTemplate = "FleetlineE2E"
@@ -69,6 +70,9 @@ func newVLine(t fixtureT, o vlineOpts) *vline {
 	if o.claimLife == 0 {
 		o.claimLife = 24 * time.Hour
 	}
+	if o.appSize == 0 {
+		o.appSize = 64 << 10
+	}
 	dir := t.TempDir()
 	v := &vline{dir: dir, manifest: filepath.Join(dir, "batch.toml"), db: filepath.Join(dir, "audit.db")}
 	c, err := cloud.New(cloud.Config{})
@@ -92,7 +96,7 @@ func newVLine(t fixtureT, o vlineOpts) *vline {
 	must(t, err)
 	table, err := firmware.DefaultPartitionTable().MarshalBinary()
 	must(t, err)
-	app, err := firmware.BuildApp(firmware.AppSpec{Chip: firmware.ChipESP32, Version: "1.2.3", Size: 64 << 10})
+	app, err := firmware.BuildApp(firmware.AppSpec{Chip: firmware.ChipESP32, Version: "1.2.3", Size: o.appSize})
 	must(t, err)
 	write("bootloader.bin", boot, 0o644)
 	write("partition-table.bin", table, 0o644)
