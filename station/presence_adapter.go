@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"fleetline/flasher/portio"
@@ -18,6 +19,52 @@ const watchPoll = 200 * time.Millisecond
 // "rst:0x1 (POWERON),boot:0xc (...)" on the C3 and S3), printed at 115200
 // whatever the strapping pins select.
 var romBanner = []byte("rst:0x")
+
+// Reset causes that can mean another board: power-on (a board pushed onto
+// the fixture's pins, or EN pressed) and brown-out (a board meeting powered
+// pins can dip on the way). A finished board's own deep-sleep wake,
+// watchdog or software restart leaves it the board it was.
+const (
+	resetPowerOn  = 0x1
+	resetBrownout = 0xf
+)
+
+// bootScan finds power-on banners in a stream of console bytes split
+// anywhere.
+type bootScan struct{ pending []byte }
+
+// feed adds p and reports whether a power-on or brown-out banner is in
+// what has come so far.
+func (b *bootScan) feed(p []byte) bool {
+	b.pending = append(b.pending, p...)
+	for {
+		i := bytes.Index(b.pending, romBanner)
+		if i < 0 {
+			// Keep what could be the start of a banner split off here.
+			b.pending = b.pending[max(0, len(b.pending)-(len(romBanner)-1)):]
+			return false
+		}
+		rest := b.pending[i+len(romBanner):]
+		n := 0
+		for n < len(rest) && n < 3 && isHex(rest[n]) {
+			n++
+		}
+		if n == len(rest) && n < 3 {
+			b.pending = b.pending[i:] // the code goes on in the next read
+			return false
+		}
+		code, err := strconv.ParseUint(string(rest[:n]), 16, 8)
+		if err == nil && (code == resetPowerOn || code == resetBrownout) {
+			b.pending = nil
+			return true
+		}
+		b.pending = rest[n:]
+	}
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
 
 // reopenGrace: a port that fails just after its last user closed it may
 // only be busy (an RFC 2217 server still ending the last session refuses
@@ -100,23 +147,19 @@ func (fc *FlasherConnector) takeHeld(address string) portio.Port {
 	return p
 }
 
-// watchPort reads port until the ROM banner shows (nil), the port fails
-// (ErrNoBoard) or ctx ends. The app's own output in between is ignored.
+// watchPort reads port until a power-on banner shows (nil), the port
+// fails (ErrNoBoard) or ctx ends. The app's own output, and banners of the
+// board restarting itself, are ignored.
 func watchPort(ctx context.Context, port portio.Port, address string) error {
 	buf := make([]byte, 512)
-	var tail []byte // the end of what came before, for a banner split across reads
+	var scan bootScan
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		n, err := port.Read(buf)
-		if n > 0 {
-			seen := append(tail, buf[:n]...)
-			if bytes.Contains(seen, romBanner) {
-				return nil
-			}
-			keep := min(len(seen), len(romBanner)-1)
-			tail = append(tail[:0], seen[len(seen)-keep:]...)
+		if n > 0 && scan.feed(buf[:n]) {
+			return nil
 		}
 		switch {
 		case err == nil, errors.Is(err, portio.ErrTimeout):

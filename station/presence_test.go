@@ -1,6 +1,7 @@
 package station
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -23,6 +24,9 @@ func TestWatchPort(t *testing.T) {
 	}{
 		{"banner", []step{{write: "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n"}}, nil},
 		{"banner split across reads", []step{{write: "I (512) app: idle\r\nrs"}, {write: "t:0"}, {write: "x1 (POWERON),boot:0xc"}}, nil},
+		{"brown-out on insertion", []step{{write: "rst:0xf (BROWNOUT_RST),boot:0xc (SPI_FAST_FLASH_BOOT)\r\n"}}, nil},
+		{"own restarts are not a new board", []step{
+			{write: "rst:0x5 (DEEPSLEEP_RESET),boot:0x13\r\n"}, {write: "rst:0xc (SW_CPU_RESET),boot:0x13\r\nrst:0x1"}, {write: "0 (RTCWDT_RTC_RESET)\r\n"}, {close: true}}, ErrNoBoard},
 		{"app chatter then unplugged", []step{{write: "I (99) app: status led on\r\n"}, {close: true}}, ErrNoBoard},
 		{"unplugged", []step{{close: true}}, ErrNoBoard},
 	}
@@ -167,7 +171,7 @@ func TestFlasherConnectorWatch(t *testing.T) {
 		opens    int
 	}{
 		{"busy once, then a banner", []attempt{{fail: true}, {write: "rst:0x1 (POWERON_RESET),boot:0x13"}}, nil, 2},
-		{"dropped at once, then a banner", []attempt{{drop: true}, {write: "\r\nrst:0x10 (RTCWDT_RTC_RESET)"}}, nil, 2},
+		{"dropped at once, then a banner", []attempt{{drop: true}, {write: "\r\nrst:0x1 (POWERON),boot:0xc"}}, nil, 2},
 		{"gone", []attempt{{fail: true}, {fail: true}}, ErrNoBoard, 2},
 		{"dropped twice", []attempt{{drop: true}, {fail: true}}, ErrNoBoard, 2},
 	}
@@ -214,4 +218,35 @@ func TestFlasherConnectorWatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzBootScan: however console bytes are split across reads, the scan
+// decides as it does on them whole, and only on a power-on or brown-out
+// banner.
+func FuzzBootScan(f *testing.F) {
+	f.Add([]byte("ets Jul 29 2019\r\nrst:0x1 (POWERON_RESET),boot:0x13"), 9)
+	f.Add([]byte("rst:0x10 (RTCWDT_RTC_RESET)"), 7)
+	f.Add([]byte("rst:0x5 (DEEPSLEEP_RESET) rst:0xf (BROWNOUT_RST)"), 30)
+	f.Add([]byte("rst:0xrst:0x1"), 6)
+	f.Fuzz(func(t *testing.T, data []byte, cut int) {
+		var whole bootScan
+		want := whole.feed(append([]byte(nil), data...))
+		if want {
+			// The whole carries a banner of a code it accepts.
+			if !bytes.Contains(data, romBanner) {
+				t.Fatalf("banner seen in %q, which has none", data)
+			}
+		}
+		if len(data) == 0 {
+			return
+		}
+		cut = (cut%len(data) + len(data)) % len(data)
+		var split bootScan
+		got := split.feed(append([]byte(nil), data[:cut]...)) || split.feed(append([]byte(nil), data[cut:]...))
+		// A code cut off at the very end is still undecided whole; split,
+		// nothing more can be known either.
+		if got != want {
+			t.Fatalf("%q split at %d: %t, whole: %t", data, cut, got, want)
+		}
+	})
 }
