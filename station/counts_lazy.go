@@ -79,26 +79,37 @@ func (e *Engine) lazyRefresher(ctx context.Context) {
 			l.mu.Unlock()
 			return
 		}
-		wait := time.Until(l.last.Add(lazyCountsInterval))
+		wait := l.last.Add(lazyCountsInterval).Sub(e.clock.Now())
 		stop := l.stop
 		l.mu.Unlock()
-		if wait > 0 {
-			select {
-			case <-time.After(wait):
-			case <-stop:
-				l.mu.Lock()
-				l.running = false
-				l.mu.Unlock()
-				return
-			}
+		if wait > 0 && e.sleepUntilStop(wait, stop) != nil {
+			l.mu.Lock()
+			l.running = false
+			l.mu.Unlock()
+			return
 		}
 		l.mu.Lock()
-		l.dirty, l.last = false, time.Now()
+		l.dirty, l.last = false, e.clock.Now()
 		l.mu.Unlock()
 		e.refreshCounts(ctx)
 		st := e.Stats()
 		e.emit(Event{Type: EvStats, Stats: &st})
 	}
+}
+
+// sleepUntilStop waits d on the engine's clock; it returns an error at
+// once when stop closes.
+func (e *Engine) sleepUntilStop(d time.Duration, stop <-chan struct{}) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return e.clock.Sleep(ctx, d)
 }
 
 // stopLazyCounts ends a pending deferred read and waits for one in
