@@ -34,16 +34,15 @@ func (e *Engine) watchSlot(ctx context.Context, ss *slotState, w Watcher) error 
 	defer cancel()
 	res := make(chan error, 1)
 	go func() {
-		res <- w.Watch(wctx, ss.slot, func() {
-			e.mu.Lock()
-			st, msg := ss.state, ss.msg
-			e.mu.Unlock()
-			e.setState(ss, st, StepRemove, msg)
-		})
+		res <- w.Watch(wctx, ss.slot, func() { e.showFinished(ss, StepRemove) })
 	}()
 	ended := func() error {
 		cancel()
-		<-res
+		if err := <-res; err == nil {
+			// A chip powered up just as the watch was ended: its port is
+			// held for Connect, and the board must be looked at.
+			return nil
+		}
 		return errWatchEnded
 	}
 	for {
@@ -60,11 +59,30 @@ func (e *Engine) watchSlot(ctx context.Context, ss *slotState, w Watcher) error 
 		case <-e.stopCh:
 			return ended()
 		case <-tick:
-			if ctx.Err() != nil || e.exhausted() || e.isStopping() {
+			if ctx.Err() != nil || e.exhausted() || e.isStopping() || e.isPaused() {
 				return ended()
 			}
 		}
 	}
+}
+
+// showFinished shows the slot's last result again, at step (StepDone, or
+// StepRemove once its port is watched).
+func (e *Engine) showFinished(ss *slotState, step Step) {
+	e.mu.Lock()
+	st, msg := ss.doneState, ss.doneMsg
+	e.mu.Unlock()
+	if st == "" {
+		st = StateIdle
+	}
+	e.setState(ss, st, step, msg)
+}
+
+// isPaused reports whether the batch is paused.
+func (e *Engine) isPaused() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.paused
 }
 
 // retryPending reports whether the operator asked for the slot's board to

@@ -66,6 +66,10 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
+// watchOpenTimeout bounds one open of a watched port: an RFC 2217 host
+// that stopped answering counts as a failure, not as a watch for ever.
+const watchOpenTimeout = 10 * time.Second
+
 // reopenGrace: a port that fails just after its last user closed it may
 // only be busy (an RFC 2217 server still ending the last session refuses
 // the next); it counts as gone only when it fails again after this pause.
@@ -84,9 +88,12 @@ func (fc *FlasherConnector) Watch(ctx context.Context, slot Slot, watching func(
 	announced := false
 	failures := 0
 	for {
-		began := time.Now()
-		port, err := open(ctx, slot.Address, 115200)
+		var opened time.Time
+		octx, cancel := context.WithTimeout(ctx, watchOpenTimeout)
+		port, err := open(octx, slot.Address, 115200)
+		cancel()
 		if err == nil {
+			opened = time.Now()
 			if err = port.SetReadTimeout(watchPoll); err != nil {
 				port.Close()
 				return fmt.Errorf("watch %s: set read timeout: %w", slot.Address, err)
@@ -109,7 +116,7 @@ func (fc *FlasherConnector) Watch(ctx context.Context, slot Slot, watching func(
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if time.Since(began) > 4*reopenGrace {
+		if !opened.IsZero() && time.Since(opened) > 4*reopenGrace {
 			failures = 0 // it was watched a while: this failure is a new one
 		}
 		if failures++; failures >= 2 {
@@ -125,7 +132,8 @@ func (fc *FlasherConnector) Watch(ctx context.Context, slot Slot, watching func(
 	}
 }
 
-// hold keeps a watched port open for the slot's next Connect.
+// hold keeps a watched port open for the slot's next Connect (held by
+// address: two slot names for one port would share it).
 func (fc *FlasherConnector) hold(address string, port portio.Port) {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()

@@ -98,7 +98,11 @@ func (w *watchingLine) end(t *testing.T, r *rig, slot string, err error) {
 	w.mu.Lock()
 	ch := w.ends[slot]
 	w.mu.Unlock()
-	ch <- err
+	select {
+	case ch <- err:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("slot %s: no watch took the end within 10s", slot)
+	}
 }
 
 // TestFinishedBoardIsLeftAlone: with a connector that watches ports, a
@@ -181,7 +185,8 @@ func TestFlasherConnectorWatch(t *testing.T) {
 			var last portio.Port
 			fc := &FlasherConnector{Open: func(ctx context.Context, address string, baud int) (portio.Port, error) {
 				if opens >= len(c.attempts) {
-					t.Fatalf("open %d: more opens than the case has", opens+1)
+					opens++
+					return nil, errors.New("more opens than the case has")
 				}
 				a := c.attempts[opens]
 				opens++
@@ -248,5 +253,71 @@ func FuzzBootScan(f *testing.F) {
 		if got != want {
 			t.Fatalf("%q split at %d: %t, whole: %t", data, cut, got, want)
 		}
+	})
+}
+
+// TestWatchNeverMissesANewBoard: whenever the station may have missed a
+// board coming — its first connect failed, or it arrived while the batch
+// was paused — the slot is looked at by connecting again, not watched for
+// a banner that already went by.
+func TestWatchNeverMissesANewBoard(t *testing.T) {
+	setup := func(t *testing.T) (*rig, *watchingLine) {
+		r := newRig(t)
+		r.cfg.Count = 2
+		wl := &watchingLine{fakeLine: r.line, ends: map[string]chan error{}}
+		r.conn = wl
+		r.line.sticky = true
+		r.line.add("A", fwSpec{})
+		r.start("A")
+		waitFor(t, r, func() bool { return len(r.results()) == 1 && wl.watching.Load() == 1 })
+		return r, wl
+	}
+	swapIn := func(r *rig) *fakeBoard {
+		r.line.mu.Lock()
+		r.line.slots["A"] = nil
+		r.line.mu.Unlock()
+		return r.line.add("A", fwSpec{})[0]
+	}
+	check := func(t *testing.T, r *rig, next *fakeBoard) {
+		t.Helper()
+		sum := r.wait()
+		res := r.results()
+		if sum.RunPassed != 2 || len(res) != 2 || res[1].MAC != next.info.MAC {
+			t.Fatalf("summary %+v, results %+v", sum, res)
+		}
+	}
+
+	t.Run("first connect fails", func(t *testing.T) {
+		r, wl := setup(t)
+		next := swapIn(r)
+		r.line.mu.Lock()
+		r.line.fails["A"] = 1 // a flaky pin: the first SYNC goes unanswered
+		r.line.mu.Unlock()
+		wl.end(t, r, "A", nil)
+		check(t, r, next)
+	})
+	t.Run("swapped while paused", func(t *testing.T) {
+		r, wl := setup(t)
+		r.eng.Pause()
+		// A paused slot does not watch: the new board's banner goes by.
+		waitFor(t, r, func() bool { return wl.watching.Load() == 0 })
+		next := swapIn(r)
+		r.eng.Resume()
+		check(t, r, next)
+	})
+	t.Run("the tile keeps the result while watched", func(t *testing.T) {
+		r, wl := setup(t)
+		r.eng.Pause()
+		waitFor(t, r, func() bool { return wl.watching.Load() == 0 })
+		r.eng.Resume()
+		// Looked at once after the pause (the same board), then watched again.
+		waitFor(t, r, func() bool { return wl.watching.Load() == 1 })
+		waitFor(t, r, func() bool { v := r.eng.Slots()[0]; return v.Step == StepRemove })
+		if v := r.eng.Slots()[0]; v.State != StatePass || v.Message != "PASS" {
+			t.Errorf("watched slot shows %s/%s %q, want pass/remove \"PASS\"", v.State, v.Step, v.Message)
+		}
+		next := swapIn(r)
+		wl.end(t, r, "A", nil)
+		check(t, r, next)
 	})
 }

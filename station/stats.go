@@ -19,6 +19,10 @@ type slotState struct {
 	sn     string
 	msg    string
 	stats  batch.SlotStats
+	// done is the state and message the slot's last board finished with,
+	// shown again while it waits in the slot.
+	doneState State
+	doneMsg   string
 }
 
 func newSlotState(s Slot) *slotState {

@@ -12,39 +12,48 @@ import (
 // finished is not run again until it is pulled out and plugged back in, a
 // different board appears, or the operator asks for a retry. With a
 // connector that can watch a port, a finished board is left alone until
-// the port goes away or a chip on it boots; otherwise the slot is looked
+// the port goes away or a chip on it powers up; otherwise, and whenever
+// the station may have missed a board coming (while paused or quarantined,
+// after a failed connect or a board it did not take), the slot is looked
 // at (reset, SYNC, MAC) once per poll interval.
 func (e *Engine) supervise(ctx context.Context, ss *slotState) {
 	defer e.wg.Done()
 	var lastMAC string
 	connectFails := 0
 	watcher, _ := e.conn.(Watcher)
+	// watchable: the board last seen on the slot is the finished one
+	// (lastMAC), seen just now, so a watch cannot miss the next one coming.
+	watchable := false
 	for {
 		if ctx.Err() != nil || e.isStopping() || e.exhausted() {
 			e.setState(ss, StateIdle, StepDone, "")
 			return
 		}
 		if !e.runnable(ctx, ss) {
+			watchable = false
 			continue
 		}
-		if lastMAC != "" && watcher != nil && !e.retryPending(ss) {
+		if watchable && watcher != nil && !e.retryPending(ss) {
 			switch err := e.watchSlot(ctx, ss, watcher); {
-			case err == nil: // a chip booted: look at it
-			case errors.Is(err, ErrNoBoard):
-				lastMAC = "" // taken out: whatever comes next is new
-				e.setState(ss, StateIdle, StepWaiting, "waiting for a board")
+			case err == nil: // a chip powered up: look at it
 			case errors.Is(err, errWatchEnded), ctx.Err() != nil:
 				continue // the engine's doing: look at the run again
+			case errors.Is(err, ErrNoBoard):
+				// Probably taken out; Connect tells for sure (and clears
+				// lastMAC if so), so a port that was only slow to reopen
+				// cannot make the finished board run again.
 			default:
 				// The port cannot be watched: look at the board once per
 				// poll interval instead.
 				_ = e.nap(ctx, ss, e.cfg.PollInterval)
 			}
+			watchable = false
 		}
 		cctx, cancel := context.WithTimeout(ctx, e.cfg.Timeouts.Connect)
 		board, err := e.conn.Connect(cctx, ss.slot, e.cfg.Baud)
 		cancel()
 		if err != nil {
+			watchable = false
 			if ctx.Err() != nil {
 				continue
 			}
@@ -75,6 +84,8 @@ func (e *Engine) supervise(ctx context.Context, ss *slotState) {
 			// The same board, reset or rebooted: left in its loader, it
 			// waits to be taken out.
 			board.Close()
+			e.showFinished(ss, StepDone)
+			watchable = true
 			if watcher == nil {
 				_ = e.nap(ctx, ss, e.cfg.PollInterval)
 			}
@@ -82,12 +93,14 @@ func (e *Engine) supervise(ctx context.Context, ss *slotState) {
 		}
 		if !e.takeBoard() {
 			board.Close()
+			watchable = false // not run: whatever is there must be looked at again
 			_ = e.nap(ctx, ss, e.cfg.PollInterval)
 			continue
 		}
 		res := e.runBoard(ctx, ss, board)
 		lastMAC = mac
 		e.finishBoard(ctx, ss, res)
+		watchable = true
 	}
 }
 
@@ -182,6 +195,9 @@ func (e *Engine) finishBoard(ctx context.Context, ss *slotState, res UnitResult)
 	if untouched {
 		state, msg = StateIdle, "stopped before the board was started"
 	}
+	e.mu.Lock()
+	ss.doneState, ss.doneMsg = state, msg
+	e.mu.Unlock()
 	e.setState(ss, state, StepDone, msg)
 	if quarantine {
 		e.emit(Event{Type: EvQuarantine, Slot: ss.slot.Name, State: StateQuarantined,

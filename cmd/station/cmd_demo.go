@@ -68,11 +68,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if timing == board.Instant {
 		handling = 300 * time.Millisecond
 	}
-	opCtx, stopOperator := context.WithCancel(ctx)
+	opCtx, cancelOperator := context.WithCancel(ctx)
+	var operator *demoOperator
 	op := func(l *openedLine) {
 		if *units > *boards {
-			op := newDemoOperator(l.slots, d.urls, d.boards, *units, handling, func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) })
-			l.tap = func(eng *station.Engine) { op.watch(opCtx, eng) }
+			operator = newDemoOperator(l.slots, d.urls, d.boards, *units, handling, func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) })
+			l.tap = func(eng *station.Engine) { operator.watch(opCtx, eng) }
+		}
+	}
+	stopOperator := func() {
+		cancelOperator()
+		if operator != nil {
+			operator.Wait() // no swap in flight while the line is torn down
 		}
 	}
 	var runErr error

@@ -19,9 +19,10 @@ type demoOperator struct {
 	delay  time.Duration
 	logf   func(format string, args ...any)
 
-	mu   sync.Mutex
-	left int // boards still to put in
-	wg   sync.WaitGroup
+	mu    sync.Mutex
+	left  int             // boards still to put in
+	armed map[string]bool // slots whose board finished and is not swapped yet
+	wg    sync.WaitGroup
 }
 
 // newDemoOperator maps slots to the line's boards by address; units is
@@ -31,7 +32,7 @@ func newDemoOperator(slots []station.Slot, eps []string, boards []*board.Board, 
 	for i, url := range eps {
 		byAddr[url] = boards[i]
 	}
-	o := &demoOperator{boards: map[string]*board.Board{}, delay: delay, logf: logf, left: units - len(boards)}
+	o := &demoOperator{boards: map[string]*board.Board{}, delay: delay, logf: logf, left: units - len(boards), armed: map[string]bool{}}
 	for _, s := range slots {
 		if b := byAddr[s.Address]; b != nil {
 			o.boards[s.Name] = b
@@ -56,9 +57,15 @@ func (o *demoOperator) watch(ctx context.Context, eng *station.Engine) {
 				if !ok {
 					return
 				}
-				// "remove": the station watches the finished board's
-				// port, so the next board's banner will be seen.
-				if ev.Type == station.EvSlotState && ev.Step == station.StepRemove {
+				// A result arms the slot; "remove" (the station watches the
+				// finished board's port, so the next board's banner will be
+				// seen) fires it, once per finished board.
+				switch {
+				case ev.Type == station.EvUnitResult && ev.Result != nil && ev.Result.MAC != "":
+					o.mu.Lock()
+					o.armed[ev.Slot] = true
+					o.mu.Unlock()
+				case ev.Type == station.EvSlotState && ev.Step == station.StepRemove:
 					o.finished(ctx, ev.Slot)
 				}
 			}
@@ -70,11 +77,12 @@ func (o *demoOperator) watch(ctx context.Context, eng *station.Engine) {
 func (o *demoOperator) finished(ctx context.Context, slot string) {
 	b := o.boards[slot]
 	o.mu.Lock()
-	if b == nil || o.left <= 0 {
+	if b == nil || o.left <= 0 || !o.armed[slot] {
 		o.mu.Unlock()
 		return
 	}
 	o.left--
+	o.armed[slot] = false
 	o.mu.Unlock()
 	o.wg.Add(1)
 	go func() {
