@@ -300,6 +300,24 @@ func TestDemoScreen(t *testing.T) {
 		}
 	})
 
+	t.Run("a continuous line with swapped boards", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "demo")
+		s := startScreen(t, bin, 100, 30, "demo", "--boards", "2", "--units", "5", "--timing", "instant", "--dir", dir, "--auto-start", "--no-color")
+		s.contains("Operator id")
+		s.keys("\r")
+		txt := s.waitFor("five boards through two fixtures", func(txt string) bool {
+			return strings.Contains(txt, "FINISHED") && strings.Contains(txt, "passed 5")
+		})
+		if !strings.Contains(txt, "failed 0") {
+			t.Errorf("counters wrong:\n%s", txt)
+		}
+		s.keys("q")
+		if code := s.exit(); code != 0 {
+			t.Errorf("exit code %d, want 0", code)
+		}
+		verify(t, filepath.Join(dir, "audit.db"))
+	})
+
 	t.Run("quit while running", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "demo")
 		s := startScreen(t, bin, 80, 24, "demo", "--boards", "2", "--dir", dir, "--auto-start", "--no-color")
