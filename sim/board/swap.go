@@ -89,23 +89,32 @@ func (b *Board) freshFlashLocked(st boardState) (*nor, error) {
 	if dir == "" {
 		return newNOR(size), nil
 	}
-	// The old flash keeps working in memory for an app that has not
-	// returned yet, but no longer writes to the position's file.
-	if err := b.flash.close(); err != nil {
-		return nil, fmt.Errorf("board %d: swap: close old flash state: %w", b.cfg.Index, err)
-	}
+	// The erased flash is made beside the position's file and renamed over
+	// it only once the new identity is saved: a failure leaves the old
+	// board and its files as they were.
 	_, path := statePaths(dir, b.cfg.Index)
-	if err := os.Truncate(path, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("board %d: swap: erase flash state %s: %w", b.cfg.Index, path, err)
-	}
-	fl, err := openNOR(size, path)
+	tmp := path + ".swap"
+	_ = os.Remove(tmp)
+	fl, err := openNOR(size, tmp)
 	if err != nil {
 		return nil, fmt.Errorf("board %d: swap: %w", b.cfg.Index, err)
 	}
-	if err := saveIdentity(dir, b.cfg.Index, st); err != nil {
+	fail := func(err error) (*nor, error) {
 		fl.close()
-		return nil, fmt.Errorf("swap: %w", err)
+		os.Remove(tmp)
+		return nil, err
 	}
+	if err := saveIdentity(dir, b.cfg.Index, st); err != nil {
+		return fail(fmt.Errorf("swap: %w", err))
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(fmt.Errorf("board %d: swap: replace flash state %s: %w", b.cfg.Index, path, err))
+	}
+	// The old flash keeps working in memory for an app that has not
+	// returned yet, but no longer writes to the position's file (whose
+	// name now holds the new board's; a failed close of the old one loses
+	// nothing).
+	_ = b.flash.close()
 	return fl, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -399,5 +400,45 @@ func TestSwapStateDir(t *testing.T) {
 	must(t, err)
 	if len(img) != 4<<20 || !bytes.Equal(img[0x20000:0x20009], []byte("persisted")) || !allFF(img[0x10000:0x10018]) {
 		t.Fatal("flash state file does not hold the new board's flash")
+	}
+}
+
+// A swap whose state files cannot be written changes nothing: the old
+// board stays, and so do its files and their contents.
+func TestSwapStateDirFailureKeepsTheOldBoard(t *testing.T) {
+	for _, blocked := range []string{".flash.swap", ".json.tmp"} { // the new flash file, the new identity
+		t.Run(blocked, func(t *testing.T) {
+			dir := t.TempDir()
+			b, err := New(Config{StateDir: dir, Index: 2, Seed: 1})
+			must(t, err)
+			defer b.Close()
+			must(t, b.flash.program(0x10000, []byte("kept")))
+			old := b.Identity()
+			identPath, flashPath := statePaths(dir, 2)
+			identBefore, err := os.ReadFile(identPath)
+			must(t, err)
+			// A non-empty directory has the file's name: it cannot be made.
+			must(t, os.MkdirAll(filepath.Join(dir, "board-02"+blocked, "x"), 0o755))
+			if err := b.Swap(); err == nil {
+				t.Fatal("swap succeeded with an unwritable state file")
+			}
+			if b.Identity() != old || b.Swaps() != 0 {
+				t.Fatalf("after a failed swap: %+v, swaps %d; want the old board", b.Identity(), b.Swaps())
+			}
+			identAfter, err := os.ReadFile(identPath)
+			must(t, err)
+			img, err := os.ReadFile(flashPath)
+			must(t, err)
+			if !bytes.Equal(identAfter, identBefore) || !bytes.Equal(img[0x10000:0x10004], []byte("kept")) {
+				t.Fatal("a failed swap changed the position's state files")
+			}
+			// The old board still persists its writes.
+			must(t, b.flash.program(0x20000, []byte("still")))
+			img, err = os.ReadFile(flashPath)
+			must(t, err)
+			if !bytes.Equal(img[0x20000:0x20005], []byte("still")) {
+				t.Fatal("the old board's flash no longer reaches its file")
+			}
+		})
 	}
 }
