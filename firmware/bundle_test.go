@@ -273,3 +273,25 @@ func TestValidateReportsAll(t *testing.T) {
 		t.Errorf("message: %q", ve.Error())
 	}
 }
+
+// The example bundle loads as a bundle, for every chip the builder knows.
+func TestWriteExampleBundle(t *testing.T) {
+	for _, chip := range []Chip{ChipESP32, ChipESP32S3, ChipESP32C3} {
+		t.Run(chip.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := WriteExampleBundle(dir, AppSpec{Chip: chip, Version: "9.9.9", Size: 64 << 10}); err != nil {
+				t.Fatal(err)
+			}
+			b, err := LoadManifest(filepath.Join(dir, "bundle.toml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Chip != chip.String() || len(b.Regions) != 3 || b.AppDesc() == nil || b.AppDesc().Version != "9.9.9" {
+				t.Fatalf("bundle %q with %d regions, app %+v", b.Chip, len(b.Regions), b.AppDesc())
+			}
+			if err := b.Validate(Target{Chip: chip.String(), Revision: -1, FlashSize: 4 << 20}); err != nil {
+				t.Fatalf("example bundle does not validate: %v", err)
+			}
+		})
+	}
+}

@@ -92,29 +92,7 @@ func newVLine(t fixtureT, o vlineOpts) *vline {
 	write("claim.crt", claim, 0o644)
 	write("claim.key", key, 0o600)
 	write("ca.pem", c.RootCAPEM(), 0o644)
-	boot, err := firmware.BuildBootloader(firmware.BootloaderSpec{Chip: firmware.ChipESP32})
-	must(t, err)
-	table, err := firmware.DefaultPartitionTable().MarshalBinary()
-	must(t, err)
-	app, err := firmware.BuildApp(firmware.AppSpec{Chip: firmware.ChipESP32, Version: "1.2.3", Size: o.appSize})
-	must(t, err)
-	write("bootloader.bin", boot, 0o644)
-	write("partition-table.bin", table, 0o644)
-	write("app.bin", app, 0o644)
-	write("bundle.toml", []byte(`chip = "esp32"
-[[files]]
-name = "bootloader"
-offset = 0x1000
-path = "bootloader.bin"
-[[files]]
-name = "partition-table"
-offset = 0x8000
-path = "partition-table.bin"
-[[files]]
-name = "app"
-offset = 0x20000
-path = "app.bin"
-`), 0o644)
+	must(t, firmware.WriteExampleBundle(dir, firmware.AppSpec{Chip: firmware.ChipESP32, Version: "1.2.3", Size: o.appSize}))
 	write("batch.toml", []byte(fmt.Sprintf(`batch = "E2E-1"
 product = "sensor"
 bundle = "bundle.toml"

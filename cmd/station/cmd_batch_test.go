@@ -37,7 +37,7 @@ func batchLine(t *testing.T, n int, appF map[int]factoryapp.Faults, notBefore, n
 	endpoint, err := c.Start(ctx, "127.0.0.1:0")
 	mustOK(t, err)
 	t.Cleanup(func() { cancel(); c.Close() })
-	mustOK(t, writeDemoBundle(dir, firmware.AppSpec{Chip: firmware.ChipESP32, Version: "2.0.0"}))
+	mustOK(t, firmware.WriteExampleBundle(dir, firmware.AppSpec{Chip: firmware.ChipESP32, Version: "2.0.0"}))
 	files := map[string][]byte{"claim.crt": claim, "claim.key": key, "ca.pem": c.RootCAPEM(),
 		"batch.toml": []byte(fmt.Sprintf(`batch = "CMD-1"
 product = "p"

@@ -161,7 +161,7 @@ func startDemoLine(ctx context.Context, s demoSpec) (_ *demoLine, err error) {
 // writeDemoFiles writes the claim, the CA, the demo bundle and the batch
 // manifest.
 func writeDemoFiles(dir string, claim, key, ca []byte, endpoint string, quantity int) error {
-	if err := writeDemoBundle(dir, firmware.AppSpec{Chip: firmware.ChipESP32, Version: "1.4.0-demo", ProjectName: "sensor-node", Size: 1 << 20}); err != nil {
+	if err := firmware.WriteExampleBundle(dir, firmware.AppSpec{Chip: firmware.ChipESP32, Version: "1.4.0-demo", ProjectName: "sensor-node", Size: 1 << 20}); err != nil {
 		return err
 	}
 	files := []struct {
@@ -185,50 +185,6 @@ func writeDemoFiles(dir string, claim, key, ca []byte, endpoint string, quantity
 	}
 	return nil
 }
-
-// writeDemoBundle writes a bundle from the image builder into dir: the
-// bootloader, the default partition table (with the factory-data
-// partition), the app built from spec and bundle.toml naming them.
-func writeDemoBundle(dir string, spec firmware.AppSpec) error {
-	boot, err := firmware.BuildBootloader(firmware.BootloaderSpec{Chip: firmware.ChipESP32})
-	if err != nil {
-		return fmt.Errorf("demo: build the bootloader: %w", err)
-	}
-	table, err := firmware.DefaultPartitionTable().MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("demo: build the partition table: %w", err)
-	}
-	app, err := firmware.BuildApp(spec)
-	if err != nil {
-		return fmt.Errorf("demo: build the app: %w", err)
-	}
-	var errs []error
-	for name, data := range map[string][]byte{"bootloader.bin": boot, "partition-table.bin": table, "app.bin": app, "bundle.toml": []byte(demoBundle)} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("demo: write the bundle: %w", err)
-	}
-	return nil
-}
-
-const demoBundle = `# The demo's firmware, built by fleetline's image builder.
-chip = "esp32"
-[[files]]
-name = "bootloader"
-offset = 0x1000
-path = "bootloader.bin"
-[[files]]
-name = "partition-table"
-offset = 0x8000
-path = "partition-table.bin"
-[[files]]
-name = "app"
-offset = 0x20000
-path = "app.bin"
-`
 
 // demoManifest is the demo's work order: batch id (from the time),
 // quantity (the units to build), template and cloud endpoint.
