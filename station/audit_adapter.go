@@ -41,11 +41,6 @@ func auditStart(ai AttemptInfo) audit.AttemptStart {
 		Revision: fmt.Sprint(ai.Revision), Slot: ai.Slot, Operator: ai.Operator, Kind: kind}
 }
 
-// RecordSteps implements Store in one transaction.
-func (a AuditStore) RecordSteps(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning) error {
-	return a.S.RecordSteps(ctx, attempt, auditSteps(steps), auditProvisioning(p))
-}
-
 // FinishAttempt implements Store in one transaction. A cancelled attempt
 // ends as a failure of kind canceled, with its reason (board_removed,
 // stopped).
@@ -58,13 +53,18 @@ func (a AuditStore) FinishAttempt(ctx context.Context, attempt int64, steps []St
 	return a.S.CompleteAttempt(ctx, attempt, auditSteps(steps), auditProvisioning(p), out)
 }
 
-// FinishAndConfirm implements Store in one transaction; o must
-// be a pass.
+// FinishAndConfirm implements Store in one transaction; o must be a pass.
+// The log itself refuses a device key or serial another unit has.
 func (a AuditStore) FinishAndConfirm(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome, _, sn string) error {
 	if !o.Passed {
 		return fmt.Errorf("finish attempt %d and confirm SN %s: the attempt failed: %w", attempt, sn, audit.ErrInvalid)
 	}
-	return a.S.CompleteAndConfirm(ctx, attempt, auditSteps(steps), auditProvisioning(p), audit.Outcome{Result: audit.OutcomePass}, sn)
+	err := a.S.CompleteAndConfirm(ctx, attempt, auditSteps(steps), auditProvisioning(p), audit.Outcome{Result: audit.OutcomePass}, sn)
+	var dup *audit.DuplicateKeyError
+	if errors.As(err, &dup) {
+		return &DuplicateKeyError{Owner: dup.Owner, Err: err}
+	}
+	return err
 }
 
 // auditSteps converts steps to the log's records.
@@ -97,37 +97,7 @@ func auditProvisioning(p *Provisioning) *audit.Provisioning {
 		return nil
 	}
 	return &audit.Provisioning{ThingName: p.ThingName, DeviceCertID: p.CertificateID, CertSHA256: p.CertSHA256,
-		PublicKeySHA256: p.PublicKeySHA256, DeviceCertSerial: strings.ToLower(p.CertSerial)}
-}
-
-// KeyOwner implements Store with two indexed lookups, one by public key
-// and one by certificate serial: the check runs for every board, so it
-// must not scan the log (DuplicatePublicKeys does).
-func (a AuditStore) KeyOwner(ctx context.Context, mac, pub, serial string) (string, error) {
-	mac, _ = audit.NormalizeMAC(mac)
-	lookups := []struct {
-		owners func(context.Context, string) ([]string, error)
-		val    string
-	}{{a.S.PublicKeyOwners, strings.ToLower(pub)}, {a.S.CertSerialOwners, strings.ToLower(serial)}}
-	for _, l := range lookups {
-		if l.val == "" {
-			continue
-		}
-		macs, err := l.owners(ctx, l.val)
-		if err != nil {
-			return "", err
-		}
-		for _, m := range macs {
-			if m == mac {
-				continue
-			}
-			if u, err := a.S.UnitByMAC(ctx, m); err == nil && u.SN != "" {
-				return u.SN + " (" + m + ")", nil
-			}
-			return m, nil
-		}
-	}
-	return "", nil
+		PublicKeySHA256: strings.ToLower(p.PublicKeySHA256), DeviceCertSerial: strings.ToLower(p.CertSerial)}
 }
 
 // UnitByMAC implements Store: the unit and, from its history, what its

@@ -2,6 +2,7 @@ package station
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -28,44 +29,50 @@ func newAdapterStore(t *testing.T, opts audit.Options) AuditStore {
 	return AuditStore{S: st}
 }
 
-// buildRecord runs one attempt through the adapter the way the engine
-// does, up to its provisioning record.
-func buildRecord(t *testing.T, a AuditStore, mac string, p Provisioning) int64 {
+// startRecord opens an attempt through the adapter the way the engine
+// does.
+func startRecord(t *testing.T, a AuditStore, mac string) (string, int64) {
 	t.Helper()
-	ctx := context.Background()
-	_, id, err := a.ReserveAndStart(ctx, AttemptInfo{Batch: "B1", MAC: mac, Slot: "A", Chip: "esp32"})
+	sn, id, err := a.ReserveAndStart(context.Background(), AttemptInfo{Batch: "B1", MAC: mac, Slot: "A", Chip: "esp32"})
 	must(t, err)
-	must(t, a.RecordSteps(ctx, id, []StepEntry{{Step: StepReserve, OK: true, Detail: "SN"}}, &p))
-	return id
+	return sn, id
 }
 
-func TestAuditStoreKeyOwner(t *testing.T) {
+// TestAuditStoreDuplicateKey: the write that records a pass refuses a
+// device key or certificate serial another unit has (hex in either case),
+// naming that unit, and keeps nothing; a board's own key is its own.
+func TestAuditStoreDuplicateKey(t *testing.T) {
 	a := newAdapterStore(t, audit.Options{})
 	ctx := context.Background()
-	const macA, macB = "24:0a:c4:00:00:01", "24:0a:c4:00:00:02"
-	buildRecord(t, a, macA, Provisioning{ThingName: "t1", PublicKeySHA256: "aa11", CertSerial: "5F01"})
+	const macA = "24:0a:c4:00:00:01"
+	pass := Outcome{Passed: true}
+	sn, id := startRecord(t, a, macA)
+	must(t, a.FinishAndConfirm(ctx, id, nil, &Provisioning{ThingName: "t1", PublicKeySHA256: "aa11", CertSerial: "5F01"}, pass, "B1", sn))
 	tests := []struct {
 		name, mac, pub, serial string
 		want                   bool
 	}{
-		{"same public key", macB, "aa11", "9999", true},
-		{"same public key, other case", macB, "AA11", "", true},
-		{"same certificate serial", macB, "bb22", "5f01", true},
-		{"same serial, upper-case hex", macB, "bb22", "5F01", true},
-		{"nothing shared", macB, "bb22", "9999", false},
+		{"same public key", "24:0a:c4:00:00:02", "aa11", "9999", true},
+		{"same public key, other case", "24:0a:c4:00:00:03", "AA11", "", true},
+		{"same certificate serial", "24:0a:c4:00:00:04", "bb22", "5f01", true},
+		{"same serial, upper-case hex", "24:0a:c4:00:00:05", "bb23", "5F01", true},
+		{"nothing shared", "24:0a:c4:00:00:06", "bb24", "9998", false},
 		{"the board itself", macA, "aa11", "5f01", false},
 		{"the board itself, other MAC spelling", "240AC4000001", "aa11", "5f01", false},
-		{"no serial", macB, "cc33", "", false},
+		{"no serial", "24:0a:c4:00:00:07", "cc33", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := a.KeyOwner(ctx, tt.mac, tt.pub, tt.serial)
-			must(t, err)
-			if (got != "") != tt.want {
-				t.Fatalf("KeyOwner(%s, %s, %s) = %q, want owner %v", tt.mac, tt.pub, tt.serial, got, tt.want)
-			}
-			if tt.want && got != "FL000001 ("+macA+")" {
-				t.Errorf("owner %q, want the first board's SN and MAC", got)
+			sn, id := startRecord(t, a, tt.mac)
+			err := a.FinishAndConfirm(ctx, id, nil, &Provisioning{ThingName: "t", PublicKeySHA256: tt.pub, CertSerial: tt.serial}, pass, "B1", sn)
+			var dup *DuplicateKeyError
+			switch {
+			case tt.want && !errors.As(err, &dup):
+				t.Fatalf("FinishAndConfirm = %v, want a DuplicateKeyError", err)
+			case tt.want && dup.Owner != "FL000001 ("+macA+")":
+				t.Errorf("owner %q, want the first board's SN and MAC", dup.Owner)
+			case !tt.want && err != nil:
+				t.Fatalf("FinishAndConfirm = %v, want a pass", err)
 			}
 		})
 	}
@@ -78,8 +85,8 @@ func TestAuditStoreCountsRate(t *testing.T) {
 	a := newAdapterStore(t, audit.Options{Clock: clk.Now})
 	ctx := context.Background()
 	for i := range 21 { // one board every 3 minutes: 20 per hour
-		id := buildRecord(t, a, fmt.Sprintf("24:0a:c4:00:01:%02x", i), Provisioning{ThingName: fmt.Sprint("t", i)})
-		must(t, a.FinishAttempt(ctx, id, nil, nil, Outcome{Passed: true}))
+		_, id := startRecord(t, a, fmt.Sprintf("24:0a:c4:00:01:%02x", i))
+		must(t, a.FinishAttempt(ctx, id, nil, &Provisioning{ThingName: fmt.Sprint("t", i)}, Outcome{Passed: true}))
 		clk.advance(3 * time.Minute)
 	}
 	c, err := a.Counts(ctx, "B1")

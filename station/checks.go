@@ -129,16 +129,9 @@ func (a *attempt) checkCert(ctx context.Context) *Failure {
 	if cert.NotBefore.After(now.Add(e.cfg.CertMaxSkew)) || cert.NotAfter.Before(now.Add(e.cfg.CertMinValidity)) {
 		return fail(StepCheck, ReasonCertValidity, nil, "device certificate valid %s to %s, now %s", stampTime(cert.NotBefore), stampTime(cert.NotAfter), stampTime(now))
 	}
-	if f := a.flush(ctx, StepCheck); f != nil {
-		return f
-	}
-	other, err := e.store.KeyOwner(context.WithoutCancel(ctx), a.info.MAC, fp.pubKey, fp.serial)
-	if err != nil {
-		return fail(StepCheck, ReasonStoreFailed, err, "duplicate-key check: %v", err)
-	}
-	if other != "" {
-		return fail(StepCheck, ReasonDuplicateKey, nil, "device key or certificate serial already recorded for unit %s", other)
-	}
+	// That no other unit has this key or serial is checked by the write
+	// that records the pass (FinishAndConfirm), where it cannot race
+	// another slot.
 	return nil
 }
 

@@ -20,6 +20,20 @@ type Slot struct {
 	Address string `json:"address"`
 }
 
+// DuplicateKeyError is FinishAndConfirm refusing a board whose device key
+// or certificate serial another unit already has (a bad RNG on a board).
+type DuplicateKeyError struct {
+	Owner string // the other unit: "SN (MAC)"
+	Err   error  // the store's own error
+}
+
+func (e *DuplicateKeyError) Error() string {
+	return "device key or certificate serial already recorded for unit " + e.Owner
+}
+
+// Unwrap returns the store's error.
+func (e *DuplicateKeyError) Unwrap() error { return e.Err }
+
 // ErrNoBoard is returned (wrapped) by Connector.Connect when the slot's
 // port cannot be opened at all: nothing is plugged in. The supervisor
 // polls quietly on it instead of reporting a failure.
@@ -167,12 +181,6 @@ type Store interface {
 	// (retest, rework). It is written at once: an attempt a crash cut
 	// short is found open and closed as interrupted.
 	StartAttempt(ctx context.Context, a AttemptInfo) (id int64, err error)
-	// RecordSteps appends finished steps and, when p is not nil, the
-	// provisioning result to an open attempt, all in one write. The
-	// engine keeps an attempt's steps and writes them when it has to (the
-	// provisioning record before the duplicate-key check) or at its end,
-	// so a board costs a few commits rather than one per step.
-	RecordSteps(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning) error
 	// FinishAttempt appends the remaining steps, the provisioning result
 	// when p is not nil, and the outcome, all in one write: on an error
 	// none of it is recorded and the attempt is still open.
@@ -181,12 +189,11 @@ type Store interface {
 	// provisioning result (when p is not nil) and outcome and confirms
 	// the SN as built, in one write: the SN is confirmed exactly when the
 	// pass is recorded. On an error none of it is kept, the SN stays
-	// reserved and the attempt open.
+	// reserved and the attempt open. When another unit's recorded device
+	// certificate has p's public key or serial the error is a
+	// *DuplicateKeyError: checked in the write that confirms, one writer
+	// at a time, so of two boards with one key exactly the first passes.
 	FinishAndConfirm(ctx context.Context, attempt int64, steps []StepEntry, p *Provisioning, o Outcome, batch, sn string) error
-	// KeyOwner names another board (not the one with this MAC) whose
-	// recorded device certificate has this public key or serial, or ""
-	// when none has. The engine records the board's provisioning first.
-	KeyOwner(ctx context.Context, mac, publicKeySHA256, certSerial string) (string, error)
 	// UnitByMAC returns the unit built for a MAC, or ErrUnknownUnit.
 	UnitByMAC(ctx context.Context, mac string) (*Unit, error)
 	// Counts returns the batch's counters, for progress and resume.

@@ -27,13 +27,14 @@
 // (firmware/selftest). The checks follow: hello's MAC and SN, tests against
 // the batch's limits, the certificate's chain, validity and key, no other
 // unit with the same key, the claim erased, and no private key ever seen on
-// the console. Steps are kept as they end and written in few commits: with
-// the provisioning result before the duplicate-key check, and with the
-// outcome when the attempt closes (the attempt record itself is opened at
-// once, so a crash leaves it open, to be closed as interrupted on the next
-// start). The SN is confirmed on PASS, in the write that records the pass:
-// a board costs three commits. Every attempt is closed, even when the run
-// is cancelled.
+// the console. Steps are kept as they end and written with the
+// provisioning result and the outcome when the attempt closes (the attempt
+// record itself is opened at once, so a crash leaves it open, to be closed
+// as interrupted on the next start). The SN is confirmed on PASS, in the
+// write that records the pass, and that write refuses a device key or
+// certificate serial another unit has (so of two boards with one key
+// exactly the first passes): a board costs two commits. Every attempt is
+// closed, even when the run is cancelled.
 //
 // # Failures, retries, quarantine
 //

@@ -296,6 +296,16 @@ func TestDuplicateKey(t *testing.T) {
 	if got := r.store.outcomes(); !slices.Equal(got, []string{"SN0001:pass", "SN0002:" + ReasonDuplicateKey}) {
 		t.Errorf("outcomes %v", got)
 	}
+	// The refused board's attempt is recorded whole: its steps, its
+	// certificate's fingerprints, and the record step failed with why.
+	a := r.store.attempts[1]
+	last := a.steps[len(a.steps)-1]
+	if a.prov == nil || a.prov.CertSerial == "" || last.Step != StepRecord || last.OK || last.Reason != ReasonDuplicateKey || !strings.Contains(last.Detail, "SN0001") {
+		t.Errorf("refused attempt: provisioning %+v, last step %+v", a.prov, last)
+	}
+	if res := r.results(); len(res) != 2 || res[1].Step != StepRecord || !strings.Contains(res[1].Message, "SN0001") {
+		t.Errorf("results %+v", res)
+	}
 }
 
 func TestTransientRetry(t *testing.T) {
@@ -586,9 +596,9 @@ func TestRetrySlotRunsTheSameBoardAgain(t *testing.T) {
 	}
 }
 
-// TestAttemptWrites: a passing board's steps reach the log in two writes
-// (with the provisioning result before the duplicate-key check, and with
-// the outcome), complete and in order.
+// TestAttemptWrites: a passing board's steps, provisioning result and
+// outcome reach the log in one write after the one that opened the
+// attempt, complete and in order.
 func TestAttemptWrites(t *testing.T) {
 	r := newRig(t)
 	r.cfg.Count = 1
@@ -596,8 +606,8 @@ func TestAttemptWrites(t *testing.T) {
 	if sum := r.run("A"); sum.RunPassed != 1 {
 		t.Fatalf("summary %+v", sum)
 	}
-	if r.store.writes != 2 {
-		t.Errorf("%d step/finish writes for one board, want 2", r.store.writes)
+	if r.store.writes != 1 {
+		t.Errorf("%d step/finish writes for one board, want 1", r.store.writes)
 	}
 	a := r.store.attempts[0]
 	var got []Step

@@ -410,7 +410,7 @@ type fakeStore struct {
 	attempts []*fakeAttempt
 	failOn   string // method name to fail
 	failN    int    // fail failOn this many times, then work (0: always)
-	writes   int    // RecordSteps and FinishAttempt calls
+	writes   int    // FinishAttempt and FinishAndConfirm calls
 }
 
 func newFakeStore() *fakeStore {
@@ -465,28 +465,6 @@ func (s *fakeStore) StartAttempt(_ context.Context, a AttemptInfo) (int64, error
 
 func (s *fakeStore) att(id int64) *fakeAttempt { return s.attempts[id-1] }
 
-func (s *fakeStore) RecordSteps(_ context.Context, id int64, steps []StepEntry, p *Provisioning) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writes++
-	if err := s.fails("RecordSteps"); err != nil {
-		return err
-	}
-	a := s.att(id)
-	if a.finished {
-		return errors.New("attempt already finished")
-	}
-	if err := refuseKeys(steps, ""); err != nil {
-		return err
-	}
-	a.steps = append(a.steps, steps...)
-	if p != nil {
-		cp := *p
-		a.prov = &cp
-	}
-	return nil
-}
-
 // refuseKeys refuses what the audit log refuses: a private key anywhere.
 func refuseKeys(steps []StepEntry, msg string) error {
 	if strings.Contains(strings.ToUpper(msg), "PRIVATE KEY") {
@@ -513,6 +491,15 @@ func (s *fakeStore) FinishAndConfirm(_ context.Context, id int64, steps []StepEn
 	defer s.mu.Unlock()
 	if !o.Passed {
 		return errors.New("confirming the SN of a failed attempt")
+	}
+	if p != nil {
+		mac := s.att(id).info.MAC
+		for _, a := range s.attempts {
+			if a.prov != nil && a.info.MAC != mac && (a.prov.PublicKeySHA256 == p.PublicKeySHA256 || p.CertSerial != "" && a.prov.CertSerial == p.CertSerial) {
+				s.writes++
+				return &DuplicateKeyError{Owner: a.info.SN + " (" + a.info.MAC + ")", Err: errors.New("fake: shared key")}
+			}
+		}
 	}
 	return s.finish(id, steps, p, o, sn)
 }
@@ -545,17 +532,6 @@ func (s *fakeStore) finish(id int64, steps []StepEntry, p *Provisioning, o Outco
 		s.conf[sn] = true
 	}
 	return nil
-}
-
-func (s *fakeStore) KeyOwner(_ context.Context, mac, pub, serial string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, a := range s.attempts {
-		if a.prov != nil && a.info.MAC != mac && (a.prov.PublicKeySHA256 == pub || a.prov.CertSerial == serial) {
-			return a.info.SN, nil
-		}
-	}
-	return "", nil
 }
 
 func (s *fakeStore) UnitByMAC(_ context.Context, mac string) (*Unit, error) {

@@ -10,8 +10,9 @@ import (
 
 // attempt is one run of the pipeline on one board. The attempt record is
 // opened right after the SN is reserved, in its own commit; finished steps
-// wait in pending and are written together, with the provisioning result
-// before the duplicate-key check and with the outcome at the end. The
+// wait in pending and are written together with the provisioning result
+// and the outcome at the end (the write that also confirms the SN and
+// refuses another unit's device key). The
 // audit log commits with fsync, so a step per commit cost a 32-slot line
 // most of its CPU; a crash in between still leaves the open attempt, which
 // the next start closes as interrupted. The attempt is always closed,
@@ -203,17 +204,15 @@ func (a *attempt) record(_ context.Context, s StepEntry) *Failure {
 	return nil
 }
 
-// flush writes the steps kept so far and the provisioning result in one
-// write, so that other boards' checks see this one's certificate.
-func (a *attempt) flush(ctx context.Context, step Step) *Failure {
-	if a.id == 0 {
-		return nil
+// failRecordStep marks the kept record step as failed with f: the log
+// refused what it had reported done.
+func (a *attempt) failRecordStep(f *Failure) {
+	for i := len(a.pending) - 1; i >= 0; i-- {
+		if a.pending[i].Step == StepRecord {
+			a.pending[i].OK, a.pending[i].Reason, a.pending[i].Detail = false, f.Reason, f.Message
+			return
+		}
 	}
-	if err := a.e.store.RecordSteps(context.WithoutCancel(ctx), a.id, a.pending, &a.prov); err != nil {
-		return fail(step, ReasonStoreFailed, err, "record steps and provisioning: %v", err)
-	}
-	a.pending, a.hasProv = nil, false
-	return nil
 }
 
 // step runs fn as one pipeline step: events before and after, the step
@@ -316,7 +315,16 @@ func (a *attempt) finish(ctx context.Context, f *Failure) (UnitResult, *Failure)
 				return e.store.FinishAndConfirm(rctx, a.id, a.pending, prov, outcome(f), a.confirm, a.sn)
 			}
 		}
-		if err := write(); err != nil {
+		err := write()
+		var dup *DuplicateKeyError
+		if f == nil && errors.As(err, &dup) {
+			// Refused by the log: another unit has this device key. The
+			// attempt is recorded whole, as failed at the record step.
+			f = fail(StepRecord, ReasonDuplicateKey, nil, "%v", dup)
+			a.failRecordStep(f)
+			err = e.store.FinishAttempt(rctx, a.id, a.pending, prov, outcome(f))
+		}
+		if err != nil {
 			// Nothing of it was kept (a step refused, a full disk): close
 			// the attempt with its outcome alone, so it does not read as
 			// interrupted, and fail a board that had passed.

@@ -42,10 +42,6 @@ func (c *crashStore) FinishAndConfirm(context.Context, int64, []StepEntry, *Prov
 	return errPowerCut
 }
 
-func (c *crashStore) RecordSteps(context.Context, int64, []StepEntry, *Provisioning) error {
-	return errPowerCut
-}
-
 func (c *crashStore) FinishAttempt(context.Context, int64, []StepEntry, *Provisioning, Outcome) error {
 	return errPowerCut
 }

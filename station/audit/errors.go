@@ -26,7 +26,20 @@ var (
 	ErrSecret         = errors.New("refusing to record a private key")
 	ErrInvalid        = errors.New("invalid record")
 	ErrClosed         = errors.New("audit log was closed")
+	ErrDuplicateKey   = errors.New("device key or certificate serial already recorded for another unit")
 )
+
+// DuplicateKeyError refuses to confirm a unit whose device certificate has
+// the public key or serial of another unit's (a sign of a bad RNG); it
+// matches ErrDuplicateKey. Owner names the other unit: "SN (MAC)".
+type DuplicateKeyError struct{ Owner string }
+
+func (e *DuplicateKeyError) Error() string {
+	return fmt.Sprintf("%v: unit %s", ErrDuplicateKey, e.Owner)
+}
+
+// Unwrap lets errors.Is match ErrDuplicateKey.
+func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }
 
 // RangeExhaustedError reports a batch whose sequence range has no number
 // left; it matches ErrRangeExhausted.

@@ -2,7 +2,10 @@ package audit
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 )
 
 // ReserveAndStart reserves the SN of the board with this MAC in batch
@@ -61,9 +64,39 @@ func (s *Store) CompleteAndConfirm(ctx context.Context, attempt int64, steps []S
 		if owner != sn {
 			return fmt.Errorf("attempt %d: SN %s is not the SN of its board (%q): %w", attempt, sn, owner, ErrInvalid)
 		}
+		if p != nil {
+			if err := t.refuseSharedKey(attempt, p); err != nil {
+				return err
+			}
+		}
 		if err := t.snEvent(sn, StateConfirmed, ""); err != nil {
 			return err
 		}
 		return t.completeAttempt(attempt, rows, p, o)
 	})
+}
+
+// refuseSharedKey fails with a *DuplicateKeyError when another unit than
+// the attempt's has a device certificate recorded with p's public key or
+// serial. Checked in the write that confirms the SN, one writer at a
+// time, it lets exactly the first of two boards with one key pass.
+func (t *tx) refuseSharedKey(attempt int64, p *Provisioning) error {
+	checks := []struct{ col, val string }{{"pubkey_sha256", p.PublicKeySHA256}, {"device_cert_serial", p.DeviceCertSerial}}
+	for _, c := range checks {
+		if c.val == "" {
+			continue
+		}
+		var sn, mac string
+		err := t.queryRow(`SELECT COALESCE(s.sn, ''), u.mac FROM provisioning p JOIN attempts a ON a.id = p.attempt_id
+			JOIN units u ON u.id = a.unit_id LEFT JOIN sn_state s ON s.unit_id = u.id
+			WHERE p.`+c.col+` = ? AND a.unit_id <> (SELECT unit_id FROM attempts WHERE id = ?) ORDER BY p.id LIMIT 1`, c.val, attempt).Scan(&sn, &mac)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return &DuplicateKeyError{Owner: strings.TrimSpace(sn + " (" + mac + ")")}
+	}
+	return nil
 }

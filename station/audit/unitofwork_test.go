@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"fleetline/serialno"
@@ -171,4 +172,50 @@ func TestCompleteAndConfirm(t *testing.T) {
 	if err != nil || !rep.OK {
 		t.Fatalf("verify %+v, %v", rep, err)
 	}
+}
+
+// TestCompleteAndConfirmRefusesASharedKey: a unit is never confirmed with
+// the device key or certificate serial of another unit; the refusal names
+// that unit and keeps nothing, and the same unit's own earlier record of
+// its key does not count.
+func TestCompleteAndConfirmRefusesASharedKey(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 100})
+	pass := Outcome{Result: OutcomePass}
+	start := func(m string) (string, int64) {
+		t.Helper()
+		r, id, err := s.ReserveAndStart(ctx, AttemptStart{Batch: "B1", MAC: m, Slot: "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.SN, id
+	}
+	firstSN, id := start(mac(1))
+	if err := s.CompleteAndConfirm(ctx, id, nil, &Provisioning{PublicKeySHA256: "k1", DeviceCertSerial: "51"}, pass, firstSN); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Provisioning{{PublicKeySHA256: "k1", DeviceCertSerial: "52"}, {PublicKeySHA256: "k2", DeviceCertSerial: "51"}} {
+		sn, id := start(mac(2))
+		err := s.CompleteAndConfirm(ctx, id, []Step{{Name: "record", Result: "pass"}}, &p, pass, sn)
+		var dup *DuplicateKeyError
+		if !errors.As(err, &dup) || !errors.Is(err, ErrDuplicateKey) || !strings.Contains(dup.Owner, firstSN) || !strings.Contains(dup.Owner, mac(1)) {
+			t.Fatalf("%+v: %v, want a DuplicateKeyError naming %s", p, err, firstSN)
+		}
+		u, err := s.UnitByMAC(ctx, mac(2))
+		if err != nil || u.State != StateReserved {
+			t.Fatalf("refused unit: %+v, %v; want its SN still reserved", u, err)
+		}
+		if err := s.CompleteAttempt(ctx, id, nil, &p, Outcome{Result: OutcomeFail, ReasonCode: "duplicate_key"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A unit built again (a rework) with its own key: the key is its own.
+	for range 2 {
+		sn, id := start(mac(3))
+		if err := s.CompleteAndConfirm(ctx, id, nil, &Provisioning{PublicKeySHA256: "k3", DeviceCertSerial: "53"}, pass, sn); err != nil {
+			t.Fatalf("the key's own unit: %v", err)
+		}
+	}
+	mustVerify(t, s)
 }
