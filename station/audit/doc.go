@@ -8,7 +8,9 @@
 // A board (keyed by its MAC) gets an SN with Reserve when it is identified
 // (ReserveAndStart also opens its attempt in the same transaction);
 // Confirm makes it final when the board passes (CompleteAndConfirm with the
-// passing outcome, in one transaction); Void retires it with a
+// passing outcome, in one transaction, which refuses with a
+// DuplicateKeyError a device key or certificate serial another unit
+// already has); Void retires it with a
 // reason when the board is scrapped. A board seen again gets its own SN back,
 // sequence numbers are never reused (so a voided SN is never reissued), and
 // writers take the database's write lock before reading the next number
