@@ -84,6 +84,17 @@ func TestReserveAndStart(t *testing.T) {
 	}
 }
 
+// reserveAndStart reserves m's SN in batch and opens its attempt, or fails
+// the test.
+func reserveAndStart(t *testing.T, s *Store, batch, m string) (string, int64) {
+	t.Helper()
+	r, id, err := s.ReserveAndStart(context.Background(), AttemptStart{Batch: batch, MAC: m, Slot: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.SN, id
+}
+
 // TestCompleteAndConfirm: a passing outcome and the SN's confirmation go in
 // together; a refusal keeps neither, leaving the SN reserved and the
 // attempt open to be closed as failed.
@@ -91,14 +102,7 @@ func TestCompleteAndConfirm(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 100})
-	start := func(m string) (string, int64) {
-		t.Helper()
-		r, id, err := s.ReserveAndStart(ctx, AttemptStart{Batch: "B1", MAC: m, Slot: "A"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.SN, id
-	}
+	start := func(m string) (string, int64) { t.Helper(); return reserveAndStart(t, s, "B1", m) }
 	state := func(m string) (string, string) {
 		t.Helper()
 		u, err := s.UnitByMAC(ctx, m)
@@ -183,14 +187,7 @@ func TestCompleteAndConfirmRefusesASharedKey(t *testing.T) {
 	s, _ := openTest(t)
 	mustBatch(t, s, "B1", serialno.Range{First: 1, Last: 100})
 	pass := Outcome{Result: OutcomePass}
-	start := func(m string) (string, int64) {
-		t.Helper()
-		r, id, err := s.ReserveAndStart(ctx, AttemptStart{Batch: "B1", MAC: m, Slot: "A"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.SN, id
-	}
+	start := func(m string) (string, int64) { t.Helper(); return reserveAndStart(t, s, "B1", m) }
 	firstSN, id := start(mac(1))
 	if err := s.CompleteAndConfirm(ctx, id, nil, &Provisioning{PublicKeySHA256: "k1", DeviceCertSerial: "51"}, pass, firstSN); err != nil {
 		t.Fatal(err)
