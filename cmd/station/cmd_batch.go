@@ -60,6 +60,23 @@ type openedLine struct {
 	tap func(*station.Engine)
 }
 
+// engine builds the run's engine over the line's ports and audit log, with
+// the manifest's reset sequence, and shows it to tap.
+func (l *openedLine) engine(cfg station.Config) (*station.Engine, error) {
+	rs, err := resets(l.m.Reset)
+	if err != nil {
+		return nil, &exitError{code: station.ExitConfig, err: err}
+	}
+	eng, err := station.New(cfg, station.Deps{Connector: &station.FlasherConnector{Reset: rs}, Store: station.AuditStore{S: l.store}})
+	if err != nil {
+		return nil, &exitError{code: station.ExitConfig, err: err}
+	}
+	if l.tap != nil {
+		l.tap(eng)
+	}
+	return eng, nil
+}
+
 func (l *openedLine) Close() {
 	if l.store != nil {
 		l.store.Close()
@@ -199,16 +216,9 @@ func resets(s string) ([]flasher.Reset, error) {
 // interrupt stops gracefully (boards in flight finish and are recorded),
 // a second one aborts the steps in flight, which are recorded as stopped.
 func runLine(ctx context.Context, l *openedLine, cfg station.Config, o *lineOptions, stdout io.Writer) error {
-	rs, err := resets(l.m.Reset)
+	eng, err := l.engine(cfg)
 	if err != nil {
-		return &exitError{code: station.ExitConfig, err: err}
-	}
-	eng, err := station.New(cfg, station.Deps{Connector: &station.FlasherConnector{Reset: rs}, Store: station.AuditStore{S: l.store}})
-	if err != nil {
-		return &exitError{code: station.ExitConfig, err: err}
-	}
-	if l.tap != nil {
-		l.tap(eng)
+		return err
 	}
 	runCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()

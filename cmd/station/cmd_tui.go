@@ -138,16 +138,9 @@ func (c *engineControl) SetOperator(id string)             { c.eng.SetOperator(i
 // engine is stopped and waited for here, so nothing goes unrecorded. The
 // exit code is the headless one.
 func runScreen(l *openedLine, cfg station.Config, warnings batch.Findings, so screenOptions, stdout io.Writer) error {
-	rs, err := resets(l.m.Reset)
+	eng, err := l.engine(cfg)
 	if err != nil {
-		return &exitError{code: station.ExitConfig, err: err}
-	}
-	eng, err := station.New(cfg, station.Deps{Connector: &station.FlasherConnector{Reset: rs}, Store: station.AuditStore{S: l.store}})
-	if err != nil {
-		return &exitError{code: station.ExitConfig, err: err}
-	}
-	if l.tap != nil {
-		l.tap(eng)
+		return err
 	}
 	ch, unsubscribe := eng.Subscribe(1024)
 	defer unsubscribe()
