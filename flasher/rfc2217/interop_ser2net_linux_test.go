@@ -4,7 +4,6 @@ package rfc2217
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -41,38 +40,16 @@ func TestInteropSer2net(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	ln.Close()
 	cfg := filepath.Join(t.TempDir(), "ser2net.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`connection: &board
+	writeErr := os.WriteFile(cfg, []byte(fmt.Sprintf(`connection: &board
   accepter: telnet(rfc2217),tcp,127.0.0.1,%s
   connector: serialdev,%s,115200n81,local
   options:
     kickolduser: true
 `, port, tty.Name())), 0o644)
-	out := &bytes.Buffer{}
-	cmd := exec.Command(bin, "-n", "-d", "-c", cfg)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	if writeErr != nil {
+		t.Fatal(writeErr)
 	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Logf("ser2net output:\n%s", out)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	var c *Client
-	start := time.Now()
-	for c == nil {
-		c, err = Dialer{ReplyTimeout: time.Second}.Dial(ctx, addr, 115200)
-		if err != nil {
-			if ctx.Err() != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(50 * time.Millisecond) // ser2net is still starting
-		}
-	}
-	defer c.Close()
-	t.Logf("connected after %v", time.Since(start))
+	c := startAndDial(t, "ser2net", exec.Command(bin, "-n", "-d", "-c", cfg), Dialer{ReplyTimeout: time.Second}, addr)
 	step := time.Now()
 	if err := c.SetBaud(921600); err != nil {
 		t.Errorf("SetBaud: %v", err)

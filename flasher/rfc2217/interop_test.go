@@ -193,30 +193,7 @@ func TestInteropEspRFC2217Server(t *testing.T) {
 	ln.Close()
 	cmd := exec.Command(py, "-u", filepath.Join(src, "esp_rfc2217_server.py"), "-v", "-p", port, "loop://")
 	cmd.Dir = src
-	out := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Logf("esp_rfc2217_server output:\n%s", out)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	d := Dialer{ReplyTimeout: 500 * time.Millisecond}
-	var c *Client
-	for c == nil {
-		c, err = d.Dial(ctx, "127.0.0.1:"+port, 115200)
-		if err != nil {
-			if ctx.Err() != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(50 * time.Millisecond) // the server is still starting
-		}
-	}
-	defer c.Close()
+	c := startAndDial(t, "esp_rfc2217_server", cmd, Dialer{ReplyTimeout: 500 * time.Millisecond}, "127.0.0.1:"+port)
 	start := time.Now()
 	for _, step := range []func() error{
 		// DTR ON would start the server's own reset sequence, which
@@ -240,5 +217,37 @@ func TestInteropEspRFC2217Server(t *testing.T) {
 	got := make([]byte, len(payload))
 	if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, payload) {
 		t.Fatalf("echo: %d bytes, %v", len(got), err)
+	}
+}
+
+// startAndDial starts an RFC 2217 server process, dials it until it
+// answers (it takes a moment to listen) and returns the client, closed at
+// the end of the test; the process is then killed and its output logged.
+func startAndDial(t *testing.T, name string, cmd *exec.Cmd, d Dialer, addr string) *Client {
+	t.Helper()
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Logf("%s output:\n%s", name, out)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	start := time.Now()
+	for {
+		c, err := d.Dial(ctx, addr, 115200)
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+			t.Logf("connected to %s after %v", name, time.Since(start))
+			return c
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("dial %s: %v", name, err)
+		}
+		time.Sleep(50 * time.Millisecond) // still starting
 	}
 }
